@@ -1,0 +1,3 @@
+from digigov.cli import main
+
+main()

@@ -1,0 +1,283 @@
+"""The `digigov` command: set up, serve, manage users and tokens, verify the audit chain."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from digigov.core import audit, migrate, workdays
+from digigov.core.auth import SYSTEM, Actor, Role
+from digigov.core.config import Settings, load_settings
+from digigov.core.db import make_engine, unit_of_work
+from digigov.core.errors import DigigovError, Invalid, NotFound
+from digigov.identity import service as identity
+from digigov.identity.models import Department, User
+
+app = typer.Typer(
+    help="digigov 数字政府平台：公共数据底座 + 政策大脑。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="Check the audit log.", no_args_is_help=True)
+calendar_app = typer.Typer(help="The working-day calendar (holidays and make-up days).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+app.add_typer(calendar_app, name="calendar")
+
+console = Console()
+errors = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _english() -> bool:
+    lang = os.environ.get("DIGIGOV_LANG") or os.environ.get("LANG", "")
+    return not lang.lower().startswith("zh")
+
+
+def _guarded(run: Callable[[], T]) -> T:
+    """Run a command body; a DigigovError becomes a message and its exit code, never a traceback."""
+    try:
+        return run()
+    except DigigovError as error:
+        errors.print(f"[red]error:[/red] {error.message if _english() else error.message_zh}")
+        raise typer.Exit(error.exit_code) from None
+
+
+def _settings(demo: bool = False) -> Settings:
+    settings = load_settings()
+    return settings.model_copy(update={"demo": True}) if demo else settings
+
+
+def _engine(settings: Settings) -> Engine:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return make_engine(settings.resolved_database_url())
+
+
+@contextmanager
+def _ready(settings: Settings) -> Iterator[Session]:
+    engine = _engine(settings)
+    migrate.require_current(engine)
+    with unit_of_work(engine) as session:
+        yield session
+
+
+def _operator() -> Actor:
+    """CLI commands act as the system, named after the operating-system user who ran them."""
+    name = os.environ.get("USER") or os.environ.get("USERNAME") or "operator"
+    return Actor(user_id=None, username=f"cli:{name}", department_id=None, roles=SYSTEM.roles)
+
+
+def _demo_password(settings: Settings) -> str:
+    path = settings.home / "demo-password.txt"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(9) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@app.command()
+def init(demo: Annotated[bool, typer.Option(help="Also create demo departments and users.")] = False) -> None:
+    """Create the data home, migrate the database, load regions and holidays (and the demo)."""
+
+    def run() -> None:
+        settings = _settings(demo)
+        settings.secret()
+        engine = _engine(settings)
+        migrate.upgrade(engine)
+        from digigov.demo import load_demo, load_reference_data
+
+        with unit_of_work(engine) as session:
+            loaded = load_reference_data(session)
+            added = load_demo(session, password=_demo_password(settings)) if demo else []
+        console.print(f"data home: {settings.home.resolve()}")
+        console.print(
+            f"database: {engine.url.render_as_string(hide_password=True)} (revision {migrate.head_revision()})"
+        )
+        console.print(f"regions: {loaded['regions']}; calendar years added: {loaded['calendar_years']}")
+        if added:
+            console.print(f"demo users created: {', '.join(added)}")
+
+    _guarded(run)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (default DIGIGOV_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default DIGIGOV_PORT, 8000).")] = None,
+    demo: Annotated[bool, typer.Option(help="Run in demo mode.")] = False,
+) -> None:
+    """Serve the platform over HTTP."""
+    import uvicorn
+
+    from digigov.app import create_app
+
+    settings = _settings(demo)
+    web = _guarded(lambda: create_app(settings))
+    console.print(f"digigov at http://{host or settings.host}:{port or settings.port}/  (Ctrl+C stops)")
+    uvicorn.run(web, host=host or settings.host, port=port or settings.port, log_level="warning")
+
+
+@app.command()
+def up(
+    port: Annotated[int | None, typer.Option(help="Port (default DIGIGOV_PORT, 8000).")] = None,
+) -> None:
+    """Initialise with demo data if needed, print the demo accounts, and serve (what `make run` does)."""
+    init(demo=True)
+    settings = _settings(demo=True)
+    table = Table(title="Demo accounts 演示账号")
+    for column in ("username", "role", "department"):
+        table.add_column(column)
+    with _ready(settings) as session:
+        for user in session.scalars(select(User).order_by(User.id)):
+            dept = session.get(Department, user.department_id) if user.department_id else None
+            table.add_row(user.username, ", ".join(Role(r).label for r in user.role_names), dept.name if dept else "-")
+    console.print(table)
+    console.print(f"demo password 演示密码: [bold]{_demo_password(settings)}[/bold]")
+    serve(host=None, port=port, demo=True)
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[list[Role], typer.Option("--role", "-r", help="Role; repeat for several.")],
+    department: Annotated[str | None, typer.Option(help="Department code, e.g. HZ-SJJ.")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name (default: username).")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Password; read from DIGIGOV_NEW_PASSWORD or asked for if omitted.")
+    ] = None,
+) -> None:
+    """Create a user with roles in a department."""
+
+    def run() -> None:
+        secret = (
+            password
+            or os.environ.get("DIGIGOV_NEW_PASSWORD")
+            or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        )
+        with _ready(_settings()) as session:
+            dept_id = _department_id(session, department) if department else None
+            user = identity.create_user(
+                session,
+                _operator(),
+                username=username,
+                display_name=name or username,
+                password=secret,
+                department_id=dept_id,
+                roles=role,
+            )
+            console.print(f"user {user.username} created (id {user.id}, roles {', '.join(user.role_names)})")
+
+    _guarded(run)
+
+
+def _department_id(session: Session, code: str) -> int:
+    found = session.scalar(select(Department.id).where(Department.code == code))
+    if found is None:
+        raise NotFound(f"No department has code {code}.", f"没有代码为 {code} 的部门。")
+    return found
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Option(help="Username the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")],
+    scope: Annotated[list[str] | None, typer.Option(help="Action pattern; repeat. Default: * (all).")] = None,
+    days: Annotated[int | None, typer.Option(help="Lifetime in days (default 90).")] = None,
+) -> None:
+    """Create an API token for a user and print it once."""
+
+    def run() -> None:
+        settings = _settings()
+        with _ready(settings) as session:
+            owner = session.scalar(select(User).where(User.username == user))
+            if owner is None:
+                raise NotFound(f"No user is called {user}.", f"没有用户 {user}。")
+            actor = identity.actor_for_user(session, owner)
+            token, secret = identity.create_token(session, actor, settings, name=name, scopes=scope or ["*"], days=days)
+            errors.print(f"token {token.prefix}… for {user}, expires {token.expires_at:%Y-%m-%d}; shown only now:")
+            console.print(secret, highlight=False)
+
+    _guarded(run)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; print 'ok, N events' or the first broken link (exit 1)."""
+
+    def run() -> None:
+        with _ready(_settings()) as session:
+            report = audit.verify_chain(session)
+        if report.ok:
+            console.print(report.summary())
+            return
+        errors.print(f"[red]{report.summary()}[/red]")
+        raise typer.Exit(1)
+
+    _guarded(run)
+
+
+@calendar_app.command("load")
+def calendar_load(
+    year: int,
+    schedule: Annotated[Path, typer.Argument(help="Text file: `2027-02-06~2027-02-12,休,春节` per line.")],
+    source: Annotated[str, typer.Option(help="Where the schedule comes from.")] = "国务院办公厅通知",
+) -> None:
+    """Load or replace a year's official holiday schedule."""
+
+    def run() -> None:
+        try:
+            text = schedule.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise Invalid(f"Cannot read {schedule}: {error}", f"无法读取 {schedule}：{error}") from None
+        with _ready(_settings()) as session:
+            entries = workdays.parse_schedule(year, text)
+            workdays.load_schedule(session, _operator(), year=year, entries=entries, source=source)
+        holidays = sum(not e.is_working for e in entries)
+        console.print(f"{year}: {holidays} holidays and {len(entries) - holidays} make-up working days loaded")
+
+    _guarded(run)
+
+
+@calendar_app.command("deadline")
+def calendar_deadline(
+    days: Annotated[int, typer.Argument(help="Working days.")],
+    start: Annotated[str | None, typer.Option(help="Start date, YYYY-MM-DD (default today).")] = None,
+) -> None:
+    """The due date a number of working days after a start date."""
+
+    def run() -> None:
+        try:
+            first = date.fromisoformat(start) if start else date.today()
+        except ValueError:
+            raise Invalid(f"{start} is not a YYYY-MM-DD date.", f"{start} 不是 YYYY-MM-DD 格式的日期。") from None
+        with _ready(_settings()) as session:
+            deadline = workdays.add_working_days(session, first, days)
+        flag = " (provisional: no official schedule for that year)" if deadline.provisional else ""
+        console.print(f"{deadline.due.isoformat()}{flag}")
+
+    _guarded(run)
+
+
+def main() -> None:
+    """Entry point of the `digigov` command."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

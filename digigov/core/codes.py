@@ -1,0 +1,144 @@
+"""Codes with check digits, parsed once at the boundary into NewTypes.
+
+- resident ID number (公民身份号码, GB 11643): ISO 7064 MOD 11-2 check character,
+  a real birth date, and a known birth-place prefix;
+- unified social credit code (统一社会信用代码, GB 32100): MOD 31 check character;
+- administrative division code (行政区划代码, GB/T 2260): six digits, a known province,
+  a known code in the national table.
+
+python-stdnum does the check-digit arithmetic and holds the national division table
+(`stdnum/cn/loc.dat`); that table stops before 2021, so later codes are added here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import NewType
+
+from stdnum import numdb
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+
+from digigov.core.errors import InvalidCode
+
+ResidentId = NewType("ResidentId", str)
+Uscc = NewType("Uscc", str)
+DivisionCode = NewType("DivisionCode", str)
+
+# Divisions created after python-stdnum's table was compiled: (code, name, first year valid).
+LATER_DIVISIONS: dict[str, tuple[str, int]] = {
+    "330113": ("临平区", 2021),
+    "330114": ("钱塘区", 2021),
+}
+
+_DIVISION = re.compile(r"^[1-9]\d{5}$")
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s\-]", "", text).upper()
+
+
+def known_division(code: str) -> bool:
+    """True if the code is in the national table or added since."""
+    if code in LATER_DIVISIONS:
+        return True
+    parts = numdb.get("cn/loc").info(code)
+    return len(parts) == 2 and bool(parts[0][1]) and bool(parts[1][1])
+
+
+def parse_division_code(text: str) -> DivisionCode:
+    """Return the six-digit division code if it exists in GB/T 2260, else raise InvalidCode.
+
+    >>> parse_division_code(" 330113 ")
+    '330113'
+    """
+    code = text.strip()
+    if not _DIVISION.match(code):
+        raise InvalidCode(
+            f"Division code '{text}' must be six digits, not starting with 0 (e.g. 330106).",
+            f"行政区划代码“{text}”应为 6 位数字且首位不为 0（例如 330106）。",
+        )
+    if not known_division(code):
+        raise InvalidCode(
+            f"Division code {code} is not in the GB/T 2260 table; check the digits.",
+            f"行政区划代码 {code} 不在 GB/T 2260 代码表中，请核对。",
+        )
+    return DivisionCode(code)
+
+
+@dataclass(frozen=True)
+class ResidentIdFacts:
+    """What a resident ID number says about its holder."""
+
+    number: ResidentId
+    birth_date: date
+    sex: str  # "男" or "女"
+    division: str
+
+
+def parse_resident_id(text: str) -> ResidentId:
+    """Return the 18-character ID number if it is valid, else raise InvalidCode.
+
+    >>> parse_resident_id("11010519491231002x")
+    '11010519491231002X'
+    """
+    return resident_id_facts(text).number
+
+
+def resident_id_facts(text: str, *, today: date | None = None) -> ResidentIdFacts:
+    """Parse an ID number and read its birth date, sex and birth-place division."""
+    number = _compact(text)
+    if len(number) != 18 or not number[:17].isdigit() or not re.match(r"^[0-9X]$", number[17]):
+        raise InvalidCode(
+            f"Resident ID '{text}' must be 17 digits and a check character (0-9 or X).",
+            f"公民身份号码“{text}”应为 17 位数字加 1 位校验码（0-9 或 X）。",
+        )
+    if ric.calc_check_digit(number) != number[17]:
+        raise InvalidCode(
+            f"Resident ID '{text}' has a wrong check character; it is mistyped.",
+            f"公民身份号码“{text}”校验码错误，请核对是否录入有误。",
+        )
+    try:
+        birth = ric.get_birth_date(number)
+    except ValidationError:
+        birth = None
+    if birth is None or birth > (today or date.today()) or birth.year < 1880:
+        raise InvalidCode(
+            f"Resident ID '{text}' holds an impossible birth date.",
+            f"公民身份号码“{text}”中的出生日期不成立。",
+        )
+    if not known_division(number[:6]):
+        raise InvalidCode(
+            f"Resident ID '{text}' starts with an unknown division code {number[:6]}.",
+            f"公民身份号码“{text}”的前 6 位 {number[:6]} 不是已知的行政区划代码。",
+        )
+    sex = "男" if int(number[16]) % 2 else "女"
+    return ResidentIdFacts(ResidentId(number), birth, sex, number[:6])
+
+
+def parse_uscc(text: str) -> Uscc:
+    """Return the 18-character credit code if its GB 32100 check character is right.
+
+    >>> parse_uscc("91110000600037341L")
+    '91110000600037341L'
+    """
+    try:
+        return Uscc(uscc.validate(text))
+    except InvalidLength:
+        raise InvalidCode(
+            f"Credit code '{text}' must have 18 characters.",
+            f"统一社会信用代码“{text}”应为 18 位。",
+        ) from None
+    except InvalidChecksum:
+        raise InvalidCode(
+            f"Credit code '{text}' has a wrong check character; it is mistyped.",
+            f"统一社会信用代码“{text}”校验码错误，请核对是否录入有误。",
+        ) from None
+    except (InvalidComponent, ValidationError):
+        raise InvalidCode(
+            f"Credit code '{text}' has characters that GB 32100 does not allow "
+            "(digits and capitals except I, O, S, V, Z).",
+            f"统一社会信用代码“{text}”含有 GB 32100 不允许的字符（I、O、S、V、Z 等）。",
+        ) from None

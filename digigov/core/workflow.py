@@ -1,0 +1,297 @@
+"""Closed-loop work items (闭环处置): one model for problem data, alerts, inspections, instructions.
+
+    open ──accept──▶ accepted ──resolve──▶ resolved ──verify──▶ closed
+     │  ◀─reassign─ returned                  │                   │
+     └──return──▶ returned          accepted ◀┘reject   reopened ◀┘reopen
+                                             (reopened ──resolve──▶ resolved)
+
+The assignee department accepts, returns and resolves; the opening side verifies,
+rejects a resolution, reassigns a returned item, or reopens a closed one. Each step is
+checked against this table, timed, and audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from digigov.core import audit, workdays
+from digigov.core.auth import Actor, InDepartment, Role, declare, require
+from digigov.core.db import Base, utcnow
+from digigov.core.errors import Forbidden, IllegalTransition, Invalid, NotFound
+
+declare(
+    "workflow.open",
+    "Open a closed-loop work item for a department.",
+    "发起闭环工单",
+    {Role.platform_admin, Role.reviewer, Role.data_steward, Role.inspector},
+)
+declare(
+    "workflow.handle",
+    "Accept, return or resolve a work item assigned to one's department.",
+    "办理本部门工单",
+    {Role.platform_admin, Role.data_steward, Role.inspector},
+)
+declare(
+    "workflow.verify",
+    "Verify, reject, reassign or reopen a work item one's department opened.",
+    "核验本部门发起的工单",
+    {Role.platform_admin, Role.reviewer, Role.data_steward, Role.inspector},
+)
+declare(
+    "workflow.read",
+    "See work items of one's department.",
+    "查看工单",
+    {Role.platform_admin, Role.reviewer, Role.auditor, Role.data_steward, Role.inspector},
+)
+
+
+class WorkState(StrEnum):
+    """Where a work item stands."""
+
+    open = "open"
+    accepted = "accepted"
+    returned = "returned"
+    resolved = "resolved"
+    closed = "closed"
+    reopened = "reopened"
+
+    @property
+    def label(self) -> str:
+        """The Chinese name."""
+        return {
+            "open": "待受理",
+            "accepted": "处理中",
+            "returned": "已退回",
+            "resolved": "待核验",
+            "closed": "已办结",
+            "reopened": "已重启",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class Move:
+    """A legal transition: from which states, to which, and which side may make it."""
+
+    sources: frozenset[WorkState]
+    target: WorkState
+    side: str  # "assignee" or "opener"
+    label: str
+
+
+S = WorkState
+MOVES: dict[str, Move] = {
+    "accept": Move(frozenset({S.open}), S.accepted, "assignee", "受理"),
+    "return": Move(frozenset({S.open}), S.returned, "assignee", "退回"),
+    "resolve": Move(frozenset({S.accepted, S.reopened}), S.resolved, "assignee", "办结"),
+    "verify": Move(frozenset({S.resolved}), S.closed, "opener", "核验通过"),
+    "reject": Move(frozenset({S.resolved}), S.accepted, "opener", "核验不通过"),
+    "reassign": Move(frozenset({S.returned}), S.open, "opener", "重新派发"),
+    "reopen": Move(frozenset({S.closed}), S.reopened, "opener", "重启"),
+}
+
+
+class WorkItem(Base):
+    """One closed-loop item: something a department must handle by a due date."""
+
+    __tablename__ = "work_item"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    opener_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    opened_by: Mapped[str] = mapped_column(String(100))
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    due_provisional: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class WorkItemStep(Base):
+    """One transition of a work item, timed."""
+
+    __tablename__ = "work_item_step"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime)
+    seconds_in_state: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@dataclass(frozen=True)
+class WorkItemOpened(audit.AuditEvent):
+    kind = "workflow.opened"
+    description = "A closed-loop work item was opened."
+    item_id: int
+    item_kind: str
+    department_id: int
+    due_on: str
+
+    @property
+    def target(self) -> str:
+        return f"work_item:{self.item_id}"
+
+
+@dataclass(frozen=True)
+class WorkItemMoved(audit.AuditEvent):
+    kind = "workflow.moved"
+    description = "A work item moved from one state to another."
+    item_id: int
+    action: str
+    from_state: str
+    to_state: str
+    note: str
+
+    @property
+    def target(self) -> str:
+        return f"work_item:{self.item_id}"
+
+
+def open_item(
+    session: Session,
+    actor: Actor,
+    *,
+    kind: str,
+    subject: str,
+    department_id: int,
+    due_in_working_days: int,
+    detail: str = "",
+    today: date | None = None,
+) -> WorkItem:
+    """Open an item for a department, due a number of working days from today."""
+    require(actor, "workflow.open")
+    if not kind.strip() or not subject.strip():
+        raise Invalid("A work item needs a kind and a subject.", "工单须填写类型和事项。")
+    deadline = workdays.add_working_days(session, today or date.today(), due_in_working_days)
+    now = utcnow()
+    item = WorkItem(
+        kind=kind.strip(),
+        subject=subject.strip(),
+        detail=detail,
+        state=S.open,
+        department_id=department_id,
+        opener_department_id=actor.department_id,
+        opened_by=actor.username,
+        opened_at=now,
+        due_on=deadline.due,
+        due_provisional=deadline.provisional,
+        updated_at=now,
+    )
+    session.add(item)
+    session.flush()
+    session.add(
+        WorkItemStep(
+            item_id=item.id,
+            action="open",
+            from_state=None,
+            to_state=S.open,
+            actor_name=actor.username,
+            note=detail,
+            at=now,
+        )
+    )
+    audit.record(session, actor, WorkItemOpened(item.id, item.kind, department_id, deadline.due.isoformat()))
+    return item
+
+
+def get_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
+    """One work item the actor may see."""
+    item = session.get(WorkItem, item_id)
+    if item is None:
+        raise NotFound(f"Work item {item_id} does not exist.", f"工单 {item_id} 不存在。")
+    _require_either_side(actor, item)
+    return item
+
+
+def _require_either_side(actor: Actor, item: WorkItem) -> None:
+    try:
+        require(actor, "workflow.read", item)
+    except Forbidden:
+        require(actor, "workflow.read", InDepartment(item.opener_department_id))
+
+
+def move_item(session: Session, actor: Actor, *, item_id: int, action: str, note: str = "") -> WorkItem:
+    """Apply one transition if the table allows it from the item's state and for the actor's side."""
+    item = get_item(session, actor, item_id)
+    move = MOVES.get(action)
+    if move is None:
+        raise Invalid(
+            f"Unknown action '{action}'; use one of {', '.join(MOVES)}.",
+            f"未知操作“{action}”，可用：{'、'.join(MOVES)}。",
+        )
+    state = WorkState(item.state)
+    if state not in move.sources:
+        raise IllegalTransition(
+            f"Cannot {action} a work item that is {state.value}.",
+            f"工单当前状态为“{state.label}”，不能执行“{move.label}”。",
+        )
+    if move.side == "assignee":
+        require(actor, "workflow.handle", item)
+    else:
+        require(actor, "workflow.verify", InDepartment(item.opener_department_id))
+    if action in {"return", "reject"} and not note.strip():
+        raise Invalid(f"'{action}' needs a reason.", f"“{move.label}”须说明理由。")
+    now = utcnow()
+    session.add(
+        WorkItemStep(
+            item_id=item.id,
+            action=action,
+            from_state=state,
+            to_state=move.target,
+            actor_name=actor.username,
+            note=note,
+            at=now,
+            seconds_in_state=int((now - item.updated_at).total_seconds()),
+        )
+    )
+    item.state, item.updated_at = move.target, now
+    item.closed_at = now if move.target == S.closed else None
+    session.flush()
+    audit.record(session, actor, WorkItemMoved(item.id, action, state.value, move.target.value, note))
+    return item
+
+
+def item_steps(session: Session, actor: Actor, item_id: int) -> list[WorkItemStep]:
+    """An item's history, oldest first."""
+    get_item(session, actor, item_id)
+    return list(session.scalars(select(WorkItemStep).where(WorkItemStep.item_id == item_id).order_by(WorkItemStep.id)))
+
+
+def list_items(
+    session: Session,
+    actor: Actor,
+    *,
+    state: WorkState | None = None,
+    kind: str | None = None,
+    department_id: int | None = None,
+    overdue_on: date | None = None,
+    limit: int = 100,
+) -> list[WorkItem]:
+    """Items the actor may see; `overdue_on` keeps those still open past their due date."""
+    require(actor, "workflow.read")
+    stmt = select(WorkItem).order_by(WorkItem.due_on, WorkItem.id).limit(limit)
+    if not any(role.platform_wide for role in actor.roles):
+        mine = list(actor.departments)
+        stmt = stmt.where(WorkItem.department_id.in_(mine) | WorkItem.opener_department_id.in_(mine))
+    if state is not None:
+        stmt = stmt.where(WorkItem.state == state)
+    if kind:
+        stmt = stmt.where(WorkItem.kind == kind)
+    if department_id is not None:
+        stmt = stmt.where(WorkItem.department_id == department_id)
+    if overdue_on is not None:
+        stmt = stmt.where(WorkItem.due_on < overdue_on, WorkItem.state != S.closed)
+    return list(session.scalars(stmt))

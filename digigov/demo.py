@@ -1,0 +1,82 @@
+"""Reference data every install needs, and the demo: departments and one user per role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digigov.core import audit, workdays
+from digigov.core.auth import SYSTEM, Role
+from digigov.identity import service as identity
+from digigov.identity.events import RegionsLoaded
+from digigov.identity.models import Department, User
+from digigov.identity.regions import load_regions
+
+
+def load_reference_data(session: Session) -> dict[str, int]:
+    """Regions of Zhejiang and the holiday calendar; safe to run again."""
+    regions = load_regions(session)
+    years = workdays.seed_from_chinese_calendar(session)
+    if years:
+        audit.record(session, SYSTEM, RegionsLoaded(province="33", count=regions))
+    return {"regions": regions, "calendar_years": len(years)}
+
+
+@dataclass(frozen=True)
+class DemoDepartment:
+    code: str
+    name: str
+    region: str
+    parent: str | None = None
+
+
+DEPARTMENTS = [
+    DemoDepartment("ZJ-DSJ", "浙江省大数据发展管理局", "330000"),
+    DemoDepartment("HZ-SJZY", "杭州市数据资源管理局", "330100"),
+    DemoDepartment("HZ-SJJ", "杭州市市场监督管理局", "330100"),
+    DemoDepartment("HZ-RSJ", "杭州市人力资源和社会保障局", "330100"),
+    DemoDepartment("HZ-XH-SJJ", "杭州市西湖区市场监督管理局", "330106", parent="HZ-SJJ"),
+    DemoDepartment("HZ-LP-SJJ", "杭州市临平区市场监督管理局", "330113", parent="HZ-SJJ"),
+    DemoDepartment("WZ-MZJ", "温州市民政局", "330300"),
+]
+
+# username, display name, department code, role
+USERS = [
+    ("admin", "平台管理员", "ZJ-DSJ", Role.platform_admin),
+    ("reviewer", "李强", "ZJ-DSJ", Role.reviewer),
+    ("auditor", "赵敏", "ZJ-DSJ", Role.auditor),
+    ("steward", "王芳", "HZ-SJJ", Role.data_steward),
+    ("consumer", "陈静", "HZ-RSJ", Role.data_consumer),
+    ("inspector", "刘洋", "HZ-XH-SJJ", Role.inspector),
+    ("citizen", "张三", None, Role.public),
+]
+
+
+def load_demo(session: Session, *, password: str) -> list[str]:
+    """Create the demo departments and users that do not exist yet; returns the new usernames."""
+    ids = {code: dept_id for code, dept_id in session.execute(select(Department.code, Department.id))}
+    for dept in DEPARTMENTS:
+        if dept.code not in ids:
+            parent = ids[dept.parent] if dept.parent else None
+            created = identity.create_department(
+                session, SYSTEM, code=dept.code, name=dept.name, region_code=dept.region, parent_id=parent
+            )
+            ids[dept.code] = created.id
+    existing = set(session.scalars(select(User.username)))
+    added = []
+    for username, display, dept_code, role in USERS:
+        if username in existing:
+            continue
+        identity.create_user(
+            session,
+            SYSTEM,
+            username=username,
+            display_name=display,
+            password=password,
+            department_id=ids[dept_code] if dept_code else None,
+            roles=[role],
+        )
+        added.append(username)
+    return added

@@ -1,0 +1,4 @@
+"""Imports every module that defines tables, so Alembic sees the whole schema."""
+
+from digigov.core import audit, workdays, workflow  # noqa: F401
+from digigov.identity import models  # noqa: F401

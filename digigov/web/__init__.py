@@ -1,0 +1,14 @@
+"""Web pages: composes every domain's pages and the core's (home, audit, calendar, work items)."""
+
+from fastapi import APIRouter
+
+from digigov.identity.pages import router as identity_pages
+from digigov.web import home
+
+
+def build_pages() -> APIRouter:
+    """All HTML routes."""
+    router = APIRouter(include_in_schema=False)
+    for sub in (identity_pages, home.router):
+        router.include_router(sub)
+    return router
