@@ -11,16 +11,17 @@ from digigov.core import audit, workdays
 from digigov.core.auth import SYSTEM, Role
 from digigov.identity import service as identity
 from digigov.identity.events import RegionsLoaded
-from digigov.identity.models import Department, User
+from digigov.identity.models import Department, Region, User
 from digigov.identity.regions import load_regions
 
 
 def load_reference_data(session: Session) -> dict[str, int]:
     """Regions of Zhejiang and the holiday calendar; safe to run again."""
+    known = set(session.scalars(select(Region.code)))
     regions = load_regions(session)
-    years = workdays.seed_from_chinese_calendar(session)
-    if years:
+    if len(known) != regions:
         audit.record(session, SYSTEM, RegionsLoaded(province="33", count=regions))
+    years = workdays.seed_from_chinese_calendar(session, SYSTEM)
     return {"regions": regions, "calendar_years": len(years)}
 
 

@@ -154,3 +154,17 @@ def login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> o
     return client.post(
         "/login", data={"username": username, "password": password, "csrf": token, "next": "/"}, follow_redirects=False
     )
+
+
+def database_state(session: Session) -> dict[str, str]:
+    """A fingerprint of every table, to prove that a refused request changed nothing."""
+    import hashlib
+
+    from digigov.core.db import Base
+
+    session.flush()
+    state = {}
+    for table in Base.metadata.sorted_tables:
+        rows = session.execute(table.select().order_by(*table.primary_key.columns)).all()
+        state[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return state

@@ -34,6 +34,7 @@ LATER_DIVISIONS: dict[str, tuple[str, int]] = {
 }
 
 _DIVISION = re.compile(r"^[1-9]\d{5}$")
+_SPAN = re.compile(r"^\[(?:\d{4})?-(?P<end>\d{4})?\]")
 
 
 def _compact(text: str) -> str:
@@ -46,6 +47,20 @@ def known_division(code: str) -> bool:
         return True
     parts = numdb.get("cn/loc").info(code)
     return len(parts) == 2 and bool(parts[0][1]) and bool(parts[1][1])
+
+
+def _withdrawn_before(code: str, year: int) -> bool:
+    """True if every name the national table gives the code ended before `year`.
+
+    >>> _withdrawn_before("110201", 1993), _withdrawn_before("120110", 1993), _withdrawn_before("330113", 2030)
+    (True, False, False)
+    """
+    if code in LATER_DIVISIONS:
+        return False
+    parts = numdb.get("cn/loc").info(code)
+    names = parts[1][1].get("county", "").split(",") if len(parts) == 2 else []
+    ends = [match["end"] if (match := _SPAN.match(name.strip())) else None for name in names]
+    return bool(ends) and all(end is not None and int(end) < year for end in ends)
 
 
 def parse_division_code(text: str) -> DivisionCode:
@@ -113,6 +128,14 @@ def resident_id_facts(text: str, *, today: date | None = None) -> ResidentIdFact
         raise InvalidCode(
             f"Resident ID '{text}' starts with an unknown division code {number[:6]}.",
             f"公民身份号码“{text}”的前 6 位 {number[:6]} 不是已知的行政区划代码。",
+        )
+    # The prefix is where the number was assigned, possibly years after birth (a first ID card
+    # at 16), so a code created after the birth year is fine; one withdrawn before it is not.
+    if _withdrawn_before(number[:6], birth.year):
+        raise InvalidCode(
+            f"Resident ID '{text}' starts with division code {number[:6]}, withdrawn before the birth year "
+            f"{birth.year}; check the digits.",
+            f"公民身份号码“{text}”的前 6 位 {number[:6]} 在出生年份 {birth.year} 之前已撤销，请核对。",
         )
     sex = "男" if int(number[16]) % 2 else "女"
     return ResidentIdFacts(ResidentId(number), birth, sex, number[:6])

@@ -147,34 +147,26 @@ def load_schedule(
     require(actor, "calendar.load")
     if not 1949 <= year <= 2200:
         raise Invalid(f"Year {year} is out of range.", f"年份 {year} 超出范围。")
-    _store_year(session, year, entries, source=source, loaded_by=actor.username)
-    audit.record(
-        session,
-        actor,
-        CalendarLoaded(
-            year=year,
-            holidays=sum(not e.is_working for e in entries),
-            working_days=sum(e.is_working for e in entries),
-            source=source,
-        ),
-    )
+    _store_year(session, actor, year, entries, source=source)
     return session.get_one(CalendarYear, year)
 
 
-def _store_year(session: Session, year: int, entries: list[ScheduleEntry], *, source: str, loaded_by: str) -> None:
+def _store_year(session: Session, actor: Actor, year: int, entries: list[ScheduleEntry], *, source: str) -> None:
     session.execute(
         delete(CalendarDay).where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
     )
     session.add_all(CalendarDay(day=e.day, is_working=e.is_working, name=e.name) for e in entries)
     loaded = session.get(CalendarYear, year)
     if loaded is None:
-        session.add(CalendarYear(year=year, source=source, loaded_by=loaded_by, loaded_at=utcnow()))
+        session.add(CalendarYear(year=year, source=source, loaded_by=actor.username, loaded_at=utcnow()))
     else:
-        loaded.source, loaded.loaded_by, loaded.loaded_at = source, loaded_by, utcnow()
+        loaded.source, loaded.loaded_by, loaded.loaded_at = source, actor.username, utcnow()
     session.flush()
+    holidays = sum(not e.is_working for e in entries)
+    audit.record(session, actor, CalendarLoaded(year, holidays, len(entries) - holidays, source))
 
 
-def seed_from_chinese_calendar(session: Session) -> list[int]:
+def seed_from_chinese_calendar(session: Session, actor: Actor) -> list[int]:
     """Load every year `chinese-calendar` knows and the database lacks; returns those years."""
     from chinese_calendar import constants
 
@@ -187,7 +179,7 @@ def seed_from_chinese_calendar(session: Session) -> list[int]:
     have = set(session.scalars(select(CalendarYear.year)))
     added = sorted(set(by_year) - have)
     for year in added:
-        _store_year(session, year, by_year[year], source="chinese-calendar", loaded_by="system")
+        _store_year(session, actor, year, by_year[year], source="chinese-calendar")
     return added
 
 

@@ -112,7 +112,7 @@ def login(
         token = _fresh()
         status = outcome.error.status if outcome.error else 401
         message = outcome.error.message_zh if outcome.error else "登录失败。"
-        response = render(
+        failed = render(
             request,
             "identity/login.html",
             {"csrf": token, "next": _safe_next(next), "error": message, "username": username},

@@ -3,12 +3,12 @@
 from fastapi import APIRouter
 
 from digigov.identity.pages import router as identity_pages
-from digigov.web import home
+from digigov.web import admin, audit, home
 
 
 def build_pages() -> APIRouter:
     """All HTML routes."""
     router = APIRouter(include_in_schema=False)
-    for sub in (identity_pages, home.router):
+    for sub in (identity_pages, home.router, admin.router, audit.router):
         router.include_router(sub)
     return router
