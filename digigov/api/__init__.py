@@ -1,14 +1,45 @@
 """The REST API at /api/v1: composes every domain's router and the core's."""
 
+from typing import Any
+
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from digigov.api import audit, calendar, codes, health, workflow
 from digigov.identity.api import router as identity_router
 
 
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details; `detail` is in the caller's language."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[dict[str, Any]] | None = None
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": Problem.model_json_schema()}},
+    }
+
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: _problem("No valid bearer token."),
+    403: _problem("Role, token scope or department does not allow this."),
+    404: _problem("No such object."),
+    409: _problem("Conflicts with the current state."),
+    422: _problem("Invalid input; `errors` lists the fields."),
+    423: _problem("Account locked."),
+}
+
+
 def build_router() -> APIRouter:
-    """All /api/v1 routes."""
-    router = APIRouter(prefix="/api/v1")
+    """All /api/v1 routes; every error is documented as problem+json."""
+    router = APIRouter(prefix="/api/v1", responses=PROBLEMS)
     for sub in (health.router, identity_router, audit.router, workflow.router, calendar.router, codes.router):
         router.include_router(sub)
     return router

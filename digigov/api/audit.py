@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from digigov.core import audit
 from digigov.core.deps import ActorDep, SessionDep
 from digigov.core.errors import Invalid
+from digigov.core.types import UtcDateTime
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -20,7 +21,7 @@ SafeText = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f]*$
 class AuditEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     seq: int
-    occurred_at: datetime
+    occurred_at: UtcDateTime
     actor_id: int | None
     actor_name: str
     department_id: int | None

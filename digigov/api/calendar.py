@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from digigov.core import workdays
 from digigov.core.deps import ActorDep, SessionDep
+from digigov.core.types import UtcDateTime
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
 
@@ -20,7 +21,7 @@ class CalendarYearRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     year: int
     source: str
-    loaded_at: datetime
+    loaded_at: UtcDateTime
     loaded_by: str
 
 

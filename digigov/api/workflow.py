@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from digigov.core import workflow
 from digigov.core.deps import ActorDep, Id, SessionDep
+from digigov.core.types import UtcDateTime
 
 router = APIRouter(prefix="/work-items", tags=["workflow"])
 
@@ -34,11 +35,11 @@ class WorkItemRead(BaseModel):
     department_id: int
     opener_department_id: int | None
     opened_by: str
-    opened_at: datetime
+    opened_at: UtcDateTime
     due_on: date
     due_provisional: bool
-    updated_at: datetime
-    closed_at: datetime | None
+    updated_at: UtcDateTime
+    closed_at: UtcDateTime | None
 
 
 class WorkItemMove(BaseModel):
@@ -53,7 +54,7 @@ class WorkItemStepRead(BaseModel):
     to_state: str
     actor_name: str
     note: str
-    at: datetime
+    at: UtcDateTime
     seconds_in_state: int
 
 

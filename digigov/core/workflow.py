@@ -20,7 +20,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from digigov.core import audit, workdays
-from digigov.core.auth import Actor, InDepartment, Role, declare, require
+from digigov.core.auth import Actor, DepartmentOwned, InDepartment, Role, allows, declare, require
 from digigov.core.db import Base, utcnow
 from digigov.core.errors import Forbidden, IllegalTransition, Invalid, NotFound
 
@@ -114,6 +114,10 @@ class WorkItem(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
+    def is_overdue(self, today: date) -> bool:
+        """Past its due date and not closed: what `list_items(overdue_on=today)` selects."""
+        return self.due_on < today and self.state != S.closed
+
 
 class WorkItemStep(Base):
     """One transition of a work item, timed."""
@@ -175,6 +179,7 @@ def open_item(
     require(actor, "workflow.open")
     if not kind.strip() or not subject.strip():
         raise Invalid("A work item needs a kind and a subject.", "工单须填写类型和事项。")
+    _require_department(session, department_id)
     deadline = workdays.add_working_days(session, today or date.today(), due_in_working_days)
     now = utcnow()
     item = WorkItem(
@@ -205,6 +210,16 @@ def open_item(
     )
     audit.record(session, actor, WorkItemOpened(item.id, item.kind, department_id, deadline.due.isoformat()))
     return item
+
+
+def _require_department(session: Session, department_id: int) -> None:
+    # The department table belongs to identity; core reaches it only through the foreign key.
+    (key,) = WorkItem.__table__.c.department_id.foreign_keys
+    if session.scalar(select(key.column).where(key.column == department_id)) is None:
+        raise Invalid(
+            f"Department {department_id} does not exist; choose one from the department list.",
+            f"部门 {department_id} 不存在，请从部门列表中选择。",
+        )
 
 
 def get_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
@@ -238,10 +253,7 @@ def move_item(session: Session, actor: Actor, *, item_id: int, action: str, note
             f"Cannot {action} a work item that is {state.value}.",
             f"工单当前状态为“{state.label}”，不能执行“{move.label}”。",
         )
-    if move.side == "assignee":
-        require(actor, "workflow.handle", item)
-    else:
-        require(actor, "workflow.verify", InDepartment(item.opener_department_id))
+    require(actor, *_side(move, item))
     if action in {"return", "reject"} and not note.strip():
         raise Invalid(f"'{action}' needs a reason.", f"“{move.label}”须说明理由。")
     now = utcnow()
@@ -262,6 +274,19 @@ def move_item(session: Session, actor: Actor, *, item_id: int, action: str, note
     session.flush()
     audit.record(session, actor, WorkItemMoved(item.id, action, state.value, move.target.value, note))
     return item
+
+
+def _side(move: Move, item: WorkItem) -> tuple[str, DepartmentOwned]:
+    """The permission a move needs, and the department it is checked against."""
+    if move.side == "assignee":
+        return "workflow.handle", item
+    return "workflow.verify", InDepartment(item.opener_department_id)
+
+
+def available_moves(actor: Actor, item: WorkItem) -> list[str]:
+    """The actions the actor may take on the item in its current state, in table order."""
+    state = WorkState(item.state)
+    return [name for name, move in MOVES.items() if state in move.sources and allows(actor, *_side(move, item))]
 
 
 def item_steps(session: Session, actor: Actor, item_id: int) -> list[WorkItemStep]:

@@ -45,6 +45,9 @@ def current_page(request: Request, session: SessionDep, settings: SettingsDep) -
         raise LoginRequired(quote(request.url.path))
     user = service.get_user(session, web.user_id)
     page = Page(actor=service.actor_for_user(session, user), user=user, csrf_token=web.csrf_token)
+    # Detached (attributes already loaded) so an error page can still show who is signed in
+    # after the request's transaction rolled back and its session closed.
+    session.expunge(user)
     request.state.page = page
     return page
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from digigov.core.auth import Role
+from digigov.core.types import UtcDateTime
 
 
 def _no_control(value: str) -> str:
@@ -64,7 +64,7 @@ class UserRead(BaseModel):
     department_id: int | None
     is_active: bool
     role_names: list[str]
-    last_login_at: datetime | None
+    last_login_at: UtcDateTime | None
 
 
 class UserActiveUpdate(BaseModel):
@@ -85,10 +85,10 @@ class TokenRead(BaseModel):
     name: str
     prefix: str
     scope_list: list[str]
-    created_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    created_at: UtcDateTime
+    expires_at: UtcDateTime
+    revoked_at: UtcDateTime | None
+    last_used_at: UtcDateTime | None
 
 
 class TokenIssued(TokenRead):

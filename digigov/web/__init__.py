@@ -3,12 +3,12 @@
 from fastapi import APIRouter
 
 from digigov.identity.pages import router as identity_pages
-from digigov.web import admin, audit, home
+from digigov.web import admin, audit, calendar, home, workitems
 
 
 def build_pages() -> APIRouter:
     """All HTML routes."""
     router = APIRouter(include_in_schema=False)
-    for sub in (identity_pages, home.router, admin.router, audit.router):
+    for sub in (identity_pages, home.router, admin.router, audit.router, calendar.router, workitems.router):
         router.include_router(sub)
     return router

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -41,6 +42,21 @@ def beijing_time(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.replace(tzinfo=UTC).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def detail_pairs(detail: str) -> list[tuple[str, str]]:
+    """A stored detail as key-value pairs for reading; strings bare, other values as JSON.
+
+    >>> detail_pairs('{"code":"HZ-SJJ","parent":null,"roles":["auditor"]}')
+    [('code', 'HZ-SJJ'), ('parent', 'null'), ('roles', '["auditor"]')]
+    """
+    try:
+        values = json.loads(detail)
+    except ValueError:
+        return [("", detail)]
+    if not isinstance(values, dict):
+        return [("", detail)]
+    return [(key, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for key, v in values.items()]
 
 
 class AuditFilter(BaseModel):
@@ -163,6 +179,7 @@ def _context(session: Session, page: Page, filters: AuditFilter, found: list[Aud
         "names": {d.id: d.name for d in departments},
         "kinds": sorted(AuditEvent.registry),
         "local": beijing_time,
+        "pairs": detail_pairs,
     }
 
 

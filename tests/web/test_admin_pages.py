@@ -285,9 +285,9 @@ def test_disable_ends_sessions_and_enable_lets_the_user_back(
         assert not user_named(session, "consumer").is_active
         row = re.search(r"<td><code>consumer</code></td>(.*?)</tr>", response.text, re.S)
         assert row and '<span class="tag bad">停用</span>' in row.group(1)
+        assert '"active":false' in last_event(session).detail
         assert consumer.get("/", follow_redirects=False).status_code == 303  # signed out at once
         assert sign_in(consumer, "consumer").status_code == 401
-        assert '"active":false' in last_event(session).detail
 
         client.post(f"/admin/users/{target.id}/active", data={"active": "true", "csrf": csrf})
         assert user_named(session, "consumer").is_active
