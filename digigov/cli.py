@@ -97,7 +97,8 @@ def init(demo: Annotated[bool, typer.Option(help="Also create demo departments a
 
     def run() -> None:
         settings = _settings(demo)
-        settings.secret()
+        if demo:
+            settings.secret()  # generate the demo secret now, before anything serves
         engine = _engine(settings)
         migrate.upgrade(engine)
         from digigov.demo import load_demo, load_reference_data

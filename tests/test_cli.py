@@ -1,0 +1,128 @@
+"""The `digigov` command as an operator uses it: help everywhere, specific errors, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from digigov.cli import app
+
+COMMANDS = [
+    [],
+    ["init"],
+    ["serve"],
+    ["up"],
+    ["user"],
+    ["user", "create"],
+    ["token"],
+    ["token", "create"],
+    ["audit"],
+    ["audit", "verify"],
+    ["calendar"],
+    ["calendar", "load"],
+    ["calendar", "deadline"],
+]
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _run(home: Path, *args: str, extra: dict[str, str] | None = None) -> Result:
+    """Run the CLI in-process (the console entry point itself is tested once, below)."""
+    env = {"DIGIGOV_HOME": str(home), "LANG": "C.UTF-8", "DIGIGOV_DATABASE_URL": None, **(extra or {})}
+    result = CliRunner().invoke(app, list(args), env=env)
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def test_the_installed_command_runs() -> None:
+    result = subprocess.run([sys.executable, "-m", "digigov", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "digigov" in result.stdout and "audit" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("home")
+    assert _run(path, "init").returncode == 0
+    assert (
+        _run(path, "user", "create", "citizen1", "--role", "public", "--password", "a long enough secret").returncode
+        == 0
+    )
+    return path
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "root")
+def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
+    result = _run(tmp_path, *command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+
+
+def test_init_is_idempotent_and_says_what_it_did(home: Path) -> None:
+    again = _run(home, "init")
+    assert again.returncode == 0
+    assert "regions: 258; calendar years added: 0" in again.stdout
+
+
+def test_user_and_token_creation(home: Path) -> None:
+    created = _run(
+        home,
+        "user",
+        "create",
+        "lin.auditor",
+        "--role",
+        "auditor",
+        "--department",
+        "ZJ-DSJ",
+        "--name",
+        "林审计",
+        extra={"DIGIGOV_NEW_PASSWORD": "a long enough secret"},
+    )
+    assert created.returncode == 3, created.stderr  # no demo departments in a plain init
+    assert "No department has code ZJ-DSJ" in created.stderr
+    citizen = _run(home, "user", "create", "citizen2", "--role", "public", "--password", "a long enough secret")
+    assert citizen.returncode == 0 and "user citizen2 created" in citizen.stdout
+    token = _run(home, "token", "create", "--user", "citizen1", "--name", "脚本", "--scope", "identity.region.read")
+    assert token.returncode == 0 and token.stdout.strip().startswith("dg_")
+    assert "shown only now" in token.stderr
+    verify = _run(home, "audit", "verify")
+    assert verify.returncode == 0 and verify.stdout.startswith("ok, ")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["user", "create", "weak", "--role", "public", "--password", "short"], 2, "10 to 128 characters"),
+        (["user", "create", "x", "--role", "auditor", "--password", "a long enough secret"], 2, "need a department"),
+        (["user", "create", "y", "--role", "nosuchrole", "--password", "a long enough secret"], 2, "nosuchrole"),
+        (["token", "create", "--user", "nobody", "--name", "t"], 3, "No user is called nobody"),
+        (["token", "create", "--user", "citizen1", "--name", "t", "--scope", "bogus.*"], 2, "matches no action"),
+        (["calendar", "deadline", "5", "--start", "2026-13-01"], 2, "not a YYYY-MM-DD date"),
+        (["calendar", "load", "2027", "/nonexistent/schedule.txt"], 2, "Cannot read"),
+    ],
+)
+def test_bad_input_is_a_specific_error(home: Path, args: list[str], code: int, message: str) -> None:
+    before = _run(home, "audit", "verify").stdout
+    result = _run(home, *args)
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _run(home, "audit", "verify").stdout == before  # nothing was written
+
+
+def test_commands_refuse_an_uninitialised_home(tmp_path: Path) -> None:
+    result = _run(tmp_path, "audit", "verify")
+    assert result.returncode == 7 and "digigov init" in result.stderr
+
+
+def test_serve_refuses_without_a_secret_outside_demo(home: Path) -> None:
+    result = _run(home, "serve", "--port", "1")
+    assert result.returncode == 7 and "DIGIGOV_SECRET_KEY" in result.stderr
