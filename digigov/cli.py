@@ -264,7 +264,7 @@ def calendar_deadline(
 
     def run() -> None:
         try:
-            first = date.fromisoformat(start) if start else date.today()
+            first = date.fromisoformat(start) if start else workdays.china_today()
         except ValueError:
             raise Invalid(f"{start} is not a YYYY-MM-DD date.", f"{start} 不是 YYYY-MM-DD 格式的日期。") from None
         with _ready(_settings()) as session:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
 from digigov.core import audit
-from digigov.core.deps import ActorDep, SessionDep
+from digigov.core.deps import ActorDep, SessionDep, language
 from digigov.core.errors import Invalid
 from digigov.core.types import UtcDateTime
 
@@ -77,9 +77,10 @@ def _naive(value: datetime | None) -> datetime | None:
 
 
 @router.get("/verify", response_model=ChainRead)
-def verify(session: SessionDep, actor: ActorDep) -> ChainRead:
-    """Recompute the hash chain and report the first broken link."""
+def verify(request: Request, session: SessionDep, actor: ActorDep) -> ChainRead:
+    """Recompute the hash chain and report the first broken link (reason in the caller's language)."""
     report = audit.verify(session, actor)
+    reason = report.reason if language(request) == "en" else report.reason_zh
     return ChainRead(
-        ok=report.ok, count=report.count, broken_at=report.broken_at, reason=report.reason, summary=report.summary()
+        ok=report.ok, count=report.count, broken_at=report.broken_at, reason=reason, summary=report.summary()
     )

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from digigov.core import workflow
+from digigov.core import workdays, workflow
 from digigov.core.deps import ActorDep, Id, SessionDep
 from digigov.core.types import UtcDateTime
 
@@ -89,7 +89,7 @@ def list_items(
         state=state,
         kind=kind,
         department_id=department_id,
-        overdue_on=date.today() if overdue else None,
+        overdue_on=workdays.china_today() if overdue else None,
         limit=limit,
     )
 

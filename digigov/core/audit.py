@@ -149,6 +149,7 @@ class ChainReport:
     count: int
     broken_at: int | None = None
     reason: str = ""
+    reason_zh: str = ""
 
     def summary(self) -> str:
         """One line for people: 'ok, N events' or where the chain breaks."""
@@ -174,11 +175,29 @@ def verify_chain(session: Session) -> ChainReport:
     prev_hash, expected, count = GENESIS, 1, 0
     for row in _records(session):
         if row.seq != expected:
-            return ChainReport(False, count, expected, f"event {expected} is missing (next is {row.seq})")
+            return ChainReport(
+                False,
+                count,
+                expected,
+                f"event {expected} is missing (next is {row.seq})",
+                f"第 {expected} 条事件缺失（下一条为第 {row.seq} 条），疑被删除",
+            )
         if row.prev_hash != prev_hash:
-            return ChainReport(False, count, row.seq, "its link to the previous event does not match")
+            return ChainReport(
+                False,
+                count,
+                row.seq,
+                "its link to the previous event does not match",
+                "与前一条事件的链接不符，疑被插入或调换",
+            )
         if chain_hash(prev_hash, row) != row.hash:
-            return ChainReport(False, count, row.seq, "its content does not match its hash (edited)")
+            return ChainReport(
+                False,
+                count,
+                row.seq,
+                "its content does not match its hash (edited)",
+                "内容与哈希不符，疑被篡改",
+            )
         prev_hash, expected, count = row.hash, expected + 1, count + 1
     head = _head(session)
     if head is None or head.seq != count or head.hash != prev_hash:

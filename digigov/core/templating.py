@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,23 @@ _env = Environment(
     autoescape=select_autoescape(["html"]),
 )
 templates = Jinja2Templates(env=_env)
+
+# Stored times are UTC; people in Zhejiang read and filter in Beijing time (no daylight saving).
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def beijing_time(value: datetime | None) -> str:
+    """A stored UTC time as Beijing wall-clock time, to the second; every template has it as `local`.
+
+    >>> beijing_time(datetime(2026, 3, 1, 16, 30, 5, 123))
+    '2026-03-02 00:30:05'
+    """
+    if value is None:
+        return ""
+    return value.replace(tzinfo=UTC).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+_env.globals["local"] = beijing_time
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -27,6 +27,8 @@ declare(
     {Role.platform_admin},
     department_scoped=False,
 )
+
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 HOLIDAY_NAMES_ZH = {
     "New Year's Day": "元旦",
@@ -73,6 +75,11 @@ class CalendarLoaded(audit.AuditEvent):
     @property
     def target(self) -> str:
         return f"calendar:{self.year}"
+
+
+def china_today() -> date:
+    """Today's date in China (UTC+8), whatever the server's zone: deadlines count Chinese days."""
+    return datetime.now(UTC).astimezone(CHINA).date()
 
 
 @dataclass(frozen=True)

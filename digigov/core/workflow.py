@@ -180,7 +180,7 @@ def open_item(
     if not kind.strip() or not subject.strip():
         raise Invalid("A work item needs a kind and a subject.", "工单须填写类型和事项。")
     _require_department(session, department_id)
-    deadline = workdays.add_working_days(session, today or date.today(), due_in_working_days)
+    deadline = workdays.add_working_days(session, today or workdays.china_today(), due_in_working_days)
     now = utcnow()
     item = WorkItem(
         kind=kind.strip(),

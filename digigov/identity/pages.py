@@ -16,7 +16,6 @@ from digigov.core.deps import SessionDep, SettingsDep
 from digigov.core.errors import DigigovError, Forbidden
 from digigov.core.templating import LoginRequired, render
 from digigov.identity import service
-from digigov.identity.models import User, WebSession
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,11 +24,21 @@ LOGIN_CSRF_COOKIE = "digigov_login_csrf"
 
 
 @dataclass(frozen=True)
+class PageUser:
+    """What pages show of the signed-in user: a plain copy, usable after the request's session closed."""
+
+    id: int
+    username: str
+    display_name: str
+    department_id: int | None
+
+
+@dataclass(frozen=True)
 class Page:
     """The signed-in user behind a page request, with the session's CSRF token."""
 
     actor: Actor
-    user: User
+    user: PageUser
     csrf_token: str
 
     def has(self, role: str) -> bool:
@@ -44,10 +53,8 @@ def current_page(request: Request, session: SessionDep, settings: SettingsDep) -
     if web is None:
         raise LoginRequired(quote(request.url.path))
     user = service.get_user(session, web.user_id)
-    page = Page(actor=service.actor_for_user(session, user), user=user, csrf_token=web.csrf_token)
-    # Detached (attributes already loaded) so an error page can still show who is signed in
-    # after the request's transaction rolled back and its session closed.
-    session.expunge(user)
+    shown = PageUser(user.id, user.username, user.display_name, user.department_id)
+    page = Page(actor=service.actor_for_user(session, user), user=shown, csrf_token=web.csrf_token)
     request.state.page = page
     return page
 
@@ -191,4 +198,4 @@ def revoke_token(
     return RedirectResponse("/tokens", status_code=303)
 
 
-__all__ = ["Page", "PageDep", "WebSession", "check_csrf", "current_page", "router"]
+__all__ = ["Page", "PageDep", "check_csrf", "current_page", "router"]

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from digigov.core import audit
-from digigov.core.auth import ACTIONS, Actor, Role, require
+from digigov.core.auth import ACTIONS, Actor, Role, allows, require
 from digigov.core.codes import parse_division_code
 from digigov.core.config import Settings
 from digigov.core.db import utcnow
@@ -407,8 +407,6 @@ def revoke_token(session: Session, actor: Actor, *, token_id: int) -> ApiToken:
 
 
 def _may_revoke_any(actor: Actor) -> bool:
-    from digigov.core.auth import allows
-
     return allows(actor, "identity.token.revoke_any")
 
 

@@ -14,7 +14,6 @@ from digigov.core.errors import DigigovError, Invalid
 from digigov.core.templating import render
 from digigov.identity import service
 from digigov.identity.pages import Page, PageDep, check_csrf
-from digigov.web.audit import beijing_time
 
 router = APIRouter(include_in_schema=False)
 
@@ -169,6 +168,5 @@ def _users(
         "created": next((u for u in users if u.id == created), None),
         "error": error.message_zh if error else None,
         "form": form or {"roles": []},
-        "local": beijing_time,
     }
     return render(request, "admin_users.html", context, status=error.status if error else 200)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,30 +18,17 @@ from digigov.core import audit
 from digigov.core.audit import AuditEvent, AuditQuery, AuditRecord
 from digigov.core.deps import SessionDep
 from digigov.core.errors import Invalid
-from digigov.core.templating import render
+from digigov.core.templating import BEIJING, render
 from digigov.identity import service
 from digigov.identity.pages import Page, PageDep
 
 router = APIRouter(include_in_schema=False)
 
-# Stored times are UTC; people in Zhejiang read and filter in Beijing time (no daylight saving).
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
 EXPORT_MAX = 50_000
 CSV_HEADER = ["seq", "occurred_at", "actor_id", "actor_name", "department_id", "kind", "target", "detail", "hash"]
 SafeText = Annotated[str | None, Field(max_length=200, pattern=r"^[^\x00-\x1f]*$")]
-
-
-def beijing_time(value: datetime | None) -> str:
-    """A stored UTC time as Beijing wall-clock time, to the second.
-
-    >>> beijing_time(datetime(2026, 3, 1, 16, 30, 5, 123))
-    '2026-03-02 00:30:05'
-    """
-    if value is None:
-        return ""
-    return value.replace(tzinfo=UTC).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def detail_pairs(detail: str) -> list[tuple[str, str]]:
@@ -178,7 +165,6 @@ def _context(session: Session, page: Page, filters: AuditFilter, found: list[Aud
         "departments": departments,
         "names": {d.id: d.name for d in departments},
         "kinds": sorted(AuditEvent.registry),
-        "local": beijing_time,
         "pairs": detail_pairs,
     }
 
@@ -194,4 +180,4 @@ def _render(request: Request, full: str, fragment: str, context: dict[str, Any])
     return response
 
 
-__all__ = ["AuditFilter", "beijing_time", "router"]
+__all__ = ["AuditFilter", "router"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -15,7 +14,6 @@ from digigov.core.deps import SessionDep
 from digigov.core.errors import DigigovError
 from digigov.core.templating import render
 from digigov.identity.pages import PageDep, check_csrf
-from digigov.web.audit import beijing_time
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,7 +28,7 @@ def calendar_page(
 ) -> Response:
     """Loaded years, one year's holidays and make-up days, and a form to load a year (platform admin)."""
     require(page.actor, "calendar.load")
-    return _calendar(request, session, year=year or date.today().year, loaded=loaded)
+    return _calendar(request, session, year=year or workdays.china_today().year, loaded=loaded)
 
 
 @router.post("/admin/calendar", response_class=HTMLResponse)
@@ -68,7 +66,7 @@ def _calendar(
 ) -> Response:
     years = workdays.loaded_years(session)
     known = {y.year for y in years}
-    next_year = date.today().year + 1
+    next_year = workdays.china_today().year + 1
     context = {
         "years": years,
         "year": year,
@@ -80,6 +78,5 @@ def _calendar(
         "error": error.message_zh if error else None,
         "form": form or {"year": next_year, "text": "", "source": DEFAULT_SOURCE},
         "weekday": lambda day: WEEKDAYS[day.weekday()],
-        "local": beijing_time,
     }
     return render(request, "calendar.html", context, status=error.status if error else 200)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from digigov.core import workflow
+from digigov.core import workdays, workflow
 from digigov.core.auth import allows
 from digigov.core.deps import Id, SessionDep
 from digigov.core.errors import DigigovError, Invalid
 from digigov.core.templating import render
 from digigov.identity import service as identity
 from digigov.identity.pages import Page, PageDep, check_csrf
-from digigov.web.audit import beijing_time
 
 router = APIRouter(include_in_schema=False)
 
@@ -104,7 +102,7 @@ def _list(
     form: dict[str, Any] | None = None,
 ) -> Response:
     filters = filters or {"state": "", "kind": "", "overdue": False}
-    today = date.today()
+    today = workdays.china_today()
     items = workflow.list_items(
         session,
         page.actor,
@@ -157,12 +155,11 @@ def _detail(
         "steps": workflow.item_steps(session, page.actor, item_id),
         "moves": workflow.MOVES,
         "available": workflow.available_moves(page.actor, item),
-        "today": date.today(),
+        "today": workdays.china_today(),
         "names": {d.id: d.name for d in identity.list_departments(session, page.actor)},
         "done": workflow.MOVES[done].label if done in workflow.MOVES else ("发起" if done == "open" else None),
         "error": error.message_zh if error else None,
         "note": note,
-        "local": beijing_time,
         "duration": _duration,
     }
     return render(request, "work_item.html", context, status=error.status if error else 200)

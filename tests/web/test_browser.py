@@ -6,6 +6,7 @@ a newcomer would, with its own data home. Needs Debian's chromium and chromium-d
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -101,7 +103,7 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
         options.add_argument(flag)
     options.add_argument("--disable-dev-shm-usage")
     options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    options.add_argument("--window-size=1366,1000")
+    options.add_argument("--window-size=1366,900")
     options.add_argument("--lang=zh-CN")
     options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
@@ -112,15 +114,25 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
 
 
 def _shot(driver: WebDriver, name: str) -> None:
+    """A full-page screenshot, taken without resizing the window (which would move what we click next)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    driver.set_window_size(1366, 800)  # measure the page, not the previous window
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1366, min(int(height) + 140, 4000))
-    driver.save_screenshot(str(SHOTS / name))
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 4000), "scale": 1}
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
+    (SHOTS / name).write_bytes(base64.b64decode(shot["data"]))
 
 
 def _wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
-    return WebDriverWait(driver, 20)
+    # Elements go stale or missing while a page is replaced; keep waiting through that.
+    return WebDriverWait(driver, 20, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+
+
+def _left_the_login_page(driver: WebDriver) -> bool:
+    """The home page has loaded, or the sign-in form shows an error."""
+    arrived = "欢迎" in driver.find_element(By.TAG_NAME, "h1").text
+    return arrived or bool(driver.find_elements(By.CSS_SELECTOR, ".flash.error"))
 
 
 def test_newcomer_signs_in_and_sees_the_audit_log(platform: Platform, browser: WebDriver) -> None:
@@ -130,7 +142,11 @@ def test_newcomer_signs_in_and_sees_the_audit_log(platform: Platform, browser: W
     browser.find_element(By.ID, "password").send_keys(platform.password)
     browser.find_element(By.ID, "login-button").click()
 
-    heading = _wait(browser).until(ec.presence_of_element_located((By.TAG_NAME, "h1")))
+    try:
+        _wait(browser).until(_left_the_login_page)
+    except TimeoutException:
+        pytest.fail(f"no home page after signing in; at {browser.current_url}:\n{browser.page_source}")
+    heading = browser.find_element(By.TAG_NAME, "h1")
     assert "欢迎" in heading.text and "平台管理员" in heading.text, browser.page_source
     assert browser.current_url.rstrip("/") == platform.url
     _shot(browser, "home.png")
