@@ -23,6 +23,7 @@ from digigov.core.config import Settings, load_settings
 from digigov.core.db import make_engine, unit_of_work
 from digigov.core.errors import DigigovError, Invalid, NotFound
 from digigov.identity import service as identity
+from digigov.identity import tokens
 from digigov.identity.models import Department, User
 
 app = typer.Typer(
@@ -210,7 +211,7 @@ def token_create(
             if owner is None:
                 raise NotFound(f"No user is called {user}.", f"没有用户 {user}。")
             actor = identity.actor_for_user(session, owner)
-            token, secret = identity.create_token(session, actor, settings, name=name, scopes=scope or ["*"], days=days)
+            token, secret = tokens.create_token(session, actor, settings, name=name, scopes=scope or ["*"], days=days)
             errors.print(f"token {token.prefix}… for {user}, expires {token.expires_at:%Y-%m-%d}; shown only now:")
             console.print(secret, highlight=False)
 

@@ -24,6 +24,7 @@ from digigov.core.config import Settings
 from digigov.core.db import make_engine, unit_of_work
 from digigov.demo import load_demo, load_reference_data
 from digigov.identity import service as identity
+from digigov.identity import tokens
 from digigov.identity.models import User
 
 DEMO_PASSWORD = "test-demo-password-2026"
@@ -141,7 +142,7 @@ def token_for(session: Session, settings: Settings):  # type: ignore[no-untyped-
 
     def make(username: str, scopes: list[str] | None = None, days: int | None = None) -> dict[str, str]:
         actor = actor_named(session, username)
-        _, secret = identity.create_token(session, actor, settings, name="test", scopes=scopes or ["*"], days=days)
+        _, secret = tokens.create_token(session, actor, settings, name="test", scopes=scopes or ["*"], days=days)
         return {"Authorization": f"Bearer {secret}"}
 
     return make

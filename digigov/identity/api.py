@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from digigov.core.deps import ActorDep, Id, SessionDep
-from digigov.identity import service
+from digigov.identity import service, tokens
 from digigov.identity.models import ApiToken, Department, Region, User
 from digigov.identity.schemas import (
     DepartmentCreate,
@@ -94,12 +94,12 @@ def set_active(user_id: Id, body: UserActiveUpdate, session: SessionDep, actor: 
 
 
 @router.get("/tokens", response_model=list[TokenRead])
-def tokens(session: SessionDep, actor: ActorDep) -> list[ApiToken]:
+def list_tokens(session: SessionDep, actor: ActorDep) -> list[ApiToken]:
     """The caller's API tokens, revoked ones included."""
-    return service.list_tokens(session, actor)
+    return tokens.list_tokens(session, actor)
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenRead)
 def revoke_token(token_id: Id, session: SessionDep, actor: ActorDep) -> ApiToken:
     """Revoke a token; it stops working on the next call and stays listed."""
-    return service.revoke_token(session, actor, token_id=token_id)
+    return tokens.revoke_token(session, actor, token_id=token_id)

@@ -15,7 +15,7 @@ from digigov.core.config import Settings
 from digigov.core.deps import SessionDep, SettingsDep
 from digigov.core.errors import DigigovError, Forbidden
 from digigov.core.templating import LoginRequired, render
-from digigov.identity import service
+from digigov.identity import service, sessions, tokens
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,7 +49,7 @@ class Page:
 def current_page(request: Request, session: SessionDep, settings: SettingsDep) -> Page:
     """The signed-in user, or a redirect to the sign-in page."""
     cookie = request.cookies.get(SESSION_COOKIE)
-    web = service.session_for_cookie(session, settings, cookie) if cookie else None
+    web = sessions.session_for_cookie(session, settings, cookie) if cookie else None
     if web is None:
         raise LoginRequired(quote(request.url.path))
     user = service.get_user(session, web.user_id)
@@ -64,7 +64,7 @@ PageDep = Annotated[Page, Depends(current_page)]
 
 def check_csrf(page: Page, token: str | None) -> None:
     """Refuse a form post whose CSRF token is not the session's."""
-    if not service.csrf_matches_token(page.csrf_token, token):
+    if not sessions.csrf_matches_token(page.csrf_token, token):
         raise Forbidden(
             "The form's security token is missing or stale; reload the page.",
             "表单安全令牌缺失或已过期，请刷新页面后重试。",
@@ -108,14 +108,14 @@ def login(
 ) -> Response:
     """Check the password; on success set the session cookie and go on."""
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE)
-    if not cookie_token or not service.csrf_matches_token(cookie_token, csrf):
+    if not cookie_token or not sessions.csrf_matches_token(cookie_token, csrf):
         return render(
             request,
             "identity/login.html",
             {"csrf": _fresh(), "next": _safe_next(next), "error": "表单已过期，请重新登录。"},
             status=403,
         )
-    outcome = service.log_in(session, settings, username=username, password=password)
+    outcome = sessions.log_in(session, settings, username=username, password=password)
     if outcome.error is not None or outcome.cookie is None:
         # Commit the failure count and its audit event, then show the error.
         session.commit()
@@ -147,7 +147,7 @@ def logout(
     """End the session."""
     check_csrf(page, csrf)
     cookie = request.cookies.get(SESSION_COOKIE, "")
-    service.log_out(session, cookie)
+    sessions.log_out(session, cookie)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -156,7 +156,7 @@ def logout(
 @router.get("/tokens", response_class=HTMLResponse)
 def tokens_page(request: Request, session: SessionDep, page: PageDep) -> Response:
     """The user's API tokens, with a form to create one."""
-    return render(request, "identity/tokens.html", {"tokens": service.list_tokens(session, page.actor)})
+    return render(request, "identity/tokens.html", {"tokens": tokens.list_tokens(session, page.actor)})
 
 
 @router.post("/tokens", response_class=HTMLResponse)
@@ -173,18 +173,18 @@ def create_token(
     """Create a token and show its secret once."""
     check_csrf(page, csrf)
     try:
-        token, secret = service.create_token(session, page.actor, settings, name=name, scopes=scopes.split(), days=days)
+        token, secret = tokens.create_token(session, page.actor, settings, name=name, scopes=scopes.split(), days=days)
     except DigigovError as error:
         return render(
             request,
             "identity/tokens.html",
-            {"tokens": service.list_tokens(session, page.actor), "error": error.message_zh},
+            {"tokens": tokens.list_tokens(session, page.actor), "error": error.message_zh},
             status=error.status,
         )
     return render(
         request,
         "identity/tokens.html",
-        {"tokens": service.list_tokens(session, page.actor), "new_token": token, "secret": secret},
+        {"tokens": tokens.list_tokens(session, page.actor), "new_token": token, "secret": secret},
     )
 
 
@@ -194,7 +194,7 @@ def revoke_token(
 ) -> Response:
     """Revoke one of the user's tokens."""
     check_csrf(page, csrf)
-    service.revoke_token(session, page.actor, token_id=token_id)
+    tokens.revoke_token(session, page.actor, token_id=token_id)
     return RedirectResponse("/tokens", status_code=303)
 
 

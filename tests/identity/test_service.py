@@ -13,7 +13,7 @@ from digigov.core.auth import ACTIONS, Actor, InDepartment, Role, require
 from digigov.core.config import Settings
 from digigov.core.db import utcnow
 from digigov.core.errors import AccountLocked, BadCredentials, Forbidden, InvalidCode, NotFound, TokenRejected
-from digigov.identity import service
+from digigov.identity import service, sessions, tokens
 from digigov.identity.errors import DepartmentCodeTaken, UnknownScope, UsernameTaken, WeakPassword
 from digigov.identity.models import ApiToken, Department, Region, User
 from tests.conftest import DEMO_PASSWORD, actor_named, database_state
@@ -125,13 +125,13 @@ def test_create_user_rules(session: Session, admin: Actor) -> None:
 
 def test_login_locks_after_repeated_failures(session: Session, settings: Settings) -> None:
     for _ in range(settings.login_max_failures - 1):
-        outcome = service.log_in(session, settings, username="consumer", password="wrong password!")
+        outcome = sessions.log_in(session, settings, username="consumer", password="wrong password!")
         assert isinstance(outcome.error, BadCredentials)
     user = session.scalars(select(User).where(User.username == "consumer")).one()
     assert user.failed_logins == settings.login_max_failures - 1 and user.locked_until is None
-    service.log_in(session, settings, username="consumer", password="wrong password!")
+    sessions.log_in(session, settings, username="consumer", password="wrong password!")
     assert user.locked_until is not None and user.locked_until > utcnow()
-    locked = service.log_in(session, settings, username="consumer", password=DEMO_PASSWORD)
+    locked = sessions.log_in(session, settings, username="consumer", password=DEMO_PASSWORD)
     assert isinstance(locked.error, AccountLocked) and locked.cookie is None
     kinds = [
         e.kind
@@ -141,67 +141,67 @@ def test_login_locks_after_repeated_failures(session: Session, settings: Setting
     ]
     assert kinds.count("identity.login_failed") == settings.login_max_failures + 1
     user.locked_until = utcnow() - timedelta(seconds=1)  # the lock has run out
-    assert service.log_in(session, settings, username="consumer", password=DEMO_PASSWORD).cookie
+    assert sessions.log_in(session, settings, username="consumer", password=DEMO_PASSWORD).cookie
 
 
 def test_wrong_password_changes_only_the_failure_counter(session: Session, settings: Settings) -> None:
     before = database_state(session)
-    outcome = service.log_in(session, settings, username="reviewer", password="not the password")
+    outcome = sessions.log_in(session, settings, username="reviewer", password="not the password")
     assert isinstance(outcome.error, BadCredentials)
     after = database_state(session)
     changed = {name for name in before if before[name] != after[name]}
     assert changed == {"user_account", "audit_event", "audit_head"}
-    unknown = service.log_in(session, settings, username="nobody", password="whatever at all")
+    unknown = sessions.log_in(session, settings, username="nobody", password="whatever at all")
     assert isinstance(unknown.error, BadCredentials)
     assert database_state(session) == after  # an unknown name leaves no trace to probe
 
 
 def test_sessions_expire_and_end_on_disable(session: Session, settings: Settings, admin: Actor) -> None:
-    outcome = service.log_in(session, settings, username="steward", password=DEMO_PASSWORD)
-    assert outcome.cookie and service.session_for_cookie(session, settings, outcome.cookie)
-    web = service.session_for_cookie(session, settings, outcome.cookie)
+    outcome = sessions.log_in(session, settings, username="steward", password=DEMO_PASSWORD)
+    assert outcome.cookie and sessions.session_for_cookie(session, settings, outcome.cookie)
+    web = sessions.session_for_cookie(session, settings, outcome.cookie)
     assert web is not None
     web.last_seen_at = utcnow() - timedelta(minutes=settings.session_idle_minutes + 1)
-    assert service.session_for_cookie(session, settings, outcome.cookie) is None
-    again = service.log_in(session, settings, username="steward", password=DEMO_PASSWORD)
+    assert sessions.session_for_cookie(session, settings, outcome.cookie) is None
+    again = sessions.log_in(session, settings, username="steward", password=DEMO_PASSWORD)
     assert again.cookie
     service.set_user_active(session, admin, user_id=again.user.id, active=False)  # type: ignore[union-attr]
-    assert service.session_for_cookie(session, settings, again.cookie) is None
+    assert sessions.session_for_cookie(session, settings, again.cookie) is None
 
 
 def test_tokens_are_hashed_scoped_expiring_and_revocable(session: Session, settings: Settings) -> None:
     auditor = actor_named(session, "auditor")
-    token, secret = service.create_token(session, auditor, settings, name="审计脚本", scopes=["audit.*"], days=30)
+    token, secret = tokens.create_token(session, auditor, settings, name="审计脚本", scopes=["audit.*"], days=30)
     assert secret.startswith("dg_") and secret not in token.token_hash and token.prefix == secret[:10]
-    acting = service.authenticate_token(session, secret)
+    acting = tokens.authenticate_token(session, secret)
     assert acting.token_scopes == ("audit.*",) and token.last_used_at is not None
     require(acting, "audit.read")
     with pytest.raises(Forbidden, match="scope"):
         require(acting, "workflow.read")
     token.expires_at = utcnow() - timedelta(seconds=1)
     with pytest.raises(TokenRejected, match="expired"):
-        service.authenticate_token(session, secret)
+        tokens.authenticate_token(session, secret)
     token.expires_at = utcnow() + timedelta(days=1)
-    service.revoke_token(session, auditor, token_id=token.id)
+    tokens.revoke_token(session, auditor, token_id=token.id)
     with pytest.raises(TokenRejected, match="revoked"):
-        service.authenticate_token(session, secret)
+        tokens.authenticate_token(session, secret)
     assert session.get(ApiToken, token.id) is not None  # kept for the audit trail
     with pytest.raises(TokenRejected, match="not known"):
-        service.authenticate_token(session, secret + "x")
+        tokens.authenticate_token(session, secret + "x")
 
 
 def test_token_creation_refuses_bad_requests(session: Session, settings: Settings) -> None:
     steward = actor_named(session, "steward")
     before = database_state(session)
     with pytest.raises(UnknownScope):
-        service.create_token(session, steward, settings, name="x", scopes=["nothing.matches"])
+        tokens.create_token(session, steward, settings, name="x", scopes=["nothing.matches"])
     with pytest.raises(Exception, match="1 to"):
-        service.create_token(session, steward, settings, name="x", scopes=["*"], days=settings.token_max_days + 1)
+        tokens.create_token(session, steward, settings, name="x", scopes=["*"], days=settings.token_max_days + 1)
     other = actor_named(session, "consumer")
-    token, _ = service.create_token(session, other, settings, name="mine", scopes=["*"])
+    token, _ = tokens.create_token(session, other, settings, name="mine", scopes=["*"])
     state = database_state(session)
     with pytest.raises(NotFound):
-        service.revoke_token(session, steward, token_id=token.id)  # someone else's token
+        tokens.revoke_token(session, steward, token_id=token.id)  # someone else's token
     assert database_state(session) == state
     assert before != state
 
