@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 
 from digigov.cli import app as cli
 from digigov.core import audit, workdays
-from digigov.core.audit import AuditHead, AuditRecord
+from digigov.core.audit import AuditHead
 from digigov.core.auth import Actor
 from digigov.core.errors import Forbidden, Invalid
+from tests.helpers import last_event
 
 # The State Council's 2027 notice is not out; a plausible schedule in the notice's shape.
 SCHEDULE_2027 = """\
@@ -34,10 +35,6 @@ def calendar_state(session: Session) -> tuple[Any, ...]:
     days = [(d.day, d.is_working, d.name) for d in workdays.year_days(session, 2027)]
     head = session.execute(select(AuditHead.seq, AuditHead.hash)).one()
     return years, days, tuple(head)
-
-
-def last_event(session: Session) -> AuditRecord:
-    return session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).one()
 
 
 # ---- seeded years ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from digigov.core.workflow import MOVES, WorkItem, WorkItemStep, WorkState
 from digigov.identity import service as identity
 from digigov.identity.models import Department
 from tests.conftest import DEMO_PASSWORD, actor_named
+from tests.helpers import last_event
 
 S = WorkState
 NOTE = "材料不全，请补正"
@@ -59,10 +60,6 @@ def snapshot(session: Session, item: WorkItem) -> tuple[Any, ...]:
     steps = session.scalar(select(func.count()).select_from(WorkItemStep).where(WorkItemStep.item_id == item.id))
     head = session.execute(select(AuditHead.seq, AuditHead.hash)).one()
     return item.state, item.updated_at, item.closed_at, steps, tuple(head)
-
-
-def last_event(session: Session) -> AuditRecord:
-    return session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).one()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from digigov.core.audit import AuditRecord
 from digigov.core.db import utcnow
 from digigov.identity.models import Department, Region, User
 from tests.conftest import DEMO_PASSWORD, database_state, login
+from tests.helpers import flash_error, last_event, signed_in
 
 
 def sign_in(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> httpx.Response:
@@ -25,35 +26,10 @@ def sign_in(client: TestClient, username: str, password: str = DEMO_PASSWORD) ->
     return response
 
 
-def csrf_of(html: str) -> str:
-    """The CSRF token a page's forms carry."""
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, "the page has no form with a CSRF token"
-    return match.group(1)
-
-
-def signed_in(client: TestClient, username: str, page: str) -> str:
-    """Sign in through the form, open a page, and return its CSRF token."""
-    assert sign_in(client, username).status_code == 303
-    response = client.get(page)
-    assert response.status_code == 200, response.text
-    return csrf_of(response.text)
-
-
 def user_named(session: Session, username: str) -> User:
     return session.scalars(
         select(User).where(User.username == username).execution_options(populate_existing=True)
     ).one()
-
-
-def last_event(session: Session) -> AuditRecord:
-    return session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).one()
-
-
-def flash_error(html: str) -> str:
-    match = re.search(r'<div class="flash error"[^>]*>(.*?)</div>', html, re.S)
-    assert match, "the page shows no error"
-    return match.group(1)
 
 
 # ---- sign-in ------------------------------------------------------------------------------

@@ -13,29 +13,14 @@ from sqlalchemy.orm import Session
 
 from digigov.core import workdays
 from digigov.core.audit import AuditHead, AuditRecord
-from tests.conftest import login
+from tests.helpers import flash_error, signed_in
 
-NEXT_YEAR = date.today().year + 1
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, "the page has no form with a CSRF token"
-    return match.group(1)
-
-
-def flash_error(html: str) -> str:
-    match = re.search(r'<div class="flash error"[^>]*>(.*?)</div>', html, re.S)
-    assert match, "the page shows no error"
-    return match.group(1)
+NEXT_YEAR = workdays.china_today().year + 1
 
 
 def open_as(client: TestClient, username: str, path: str = "/admin/calendar") -> str:
     """Sign in, open a page, and return the CSRF token its forms carry."""
-    assert login(client, username).status_code == 303  # type: ignore[attr-defined]
-    response = client.get(path)
-    assert response.status_code == 200, response.text
-    return csrf_of(response.text)
+    return signed_in(client, username, path)
 
 
 def calendar_state(session: Session) -> tuple[Any, ...]:

@@ -17,28 +17,14 @@ from digigov.core.auth import Actor
 from digigov.core.workflow import WorkItem, WorkItemStep
 from digigov.identity.models import Department
 from tests.conftest import actor_named, login
+from tests.helpers import csrf_of, flash_error, signed_in
 
 NOTE = "材料不全，请补正"
 
 
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, "the page has no form with a CSRF token"
-    return match.group(1)
-
-
-def flash_error(html: str) -> str:
-    match = re.search(r'<div class="flash error"[^>]*>(.*?)</div>', html, re.S)
-    assert match, "the page shows no error"
-    return match.group(1)
-
-
 def open_as(client: TestClient, username: str, path: str = "/work-items") -> str:
     """Sign in, open a page, and return the CSRF token its forms carry."""
-    assert login(client, username).status_code == 303  # type: ignore[attr-defined]
-    response = client.get(path)
-    assert response.status_code == 200, response.text
-    return csrf_of(response.text)
+    return signed_in(client, username, path)
 
 
 def dept(session: Session, code: str) -> int:
