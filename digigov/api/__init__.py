@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from digigov.api import audit, calendar, codes, health, workflow
+from digigov.catalog.api import router as catalog_router
 from digigov.identity.api import router as identity_router
 
 
@@ -40,6 +41,15 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 def build_router() -> APIRouter:
     """All /api/v1 routes; every error is documented as problem+json."""
     router = APIRouter(prefix="/api/v1", responses=PROBLEMS)
-    for sub in (health.router, identity_router, audit.router, workflow.router, calendar.router, codes.router):
+    subs = (
+        health.router,
+        identity_router,
+        catalog_router,
+        audit.router,
+        workflow.router,
+        calendar.router,
+        codes.router,
+    )
+    for sub in subs:
         router.include_router(sub)
     return router

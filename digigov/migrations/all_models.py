@@ -1,4 +1,5 @@
 """Imports every module that defines tables, so Alembic sees the whole schema."""
 
+from digigov.catalog import models as catalog_models  # noqa: F401
 from digigov.core import audit, workdays, workflow  # noqa: F401
 from digigov.identity import models  # noqa: F401

@@ -1,0 +1,164 @@
+"""Catalog: metadata rules, the review lifecycle, Chinese search, facets, completeness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digigov.catalog import search, service
+from digigov.catalog.errors import MissingBasis, ResourceCodeTaken
+from digigov.catalog.schemas import FieldSpec, ResourceChanges, ResourceCreate
+from digigov.catalog.vocabulary import ResourceState
+from digigov.core.auth import Actor
+from digigov.core.errors import Forbidden, IllegalTransition, NotFound
+from digigov.identity.models import Department
+from tests.conftest import actor_named, database_state
+from tests.helpers import last_event
+
+
+def dept(session: Session, code: str) -> int:
+    return session.scalars(select(Department.id).where(Department.code == code)).one()
+
+
+def make(session: Session, actor: Actor, code: str, title: str, **extra: Any) -> Any:
+    values: dict[str, Any] = {
+        "code": code,
+        "title": title,
+        "department_id": dept(session, "HZ-SJJ"),
+        "abstract": "杭州市市场监督管理局登记的企业基本信息，按月更新。",
+        "share_type": "conditional",
+        "share_condition": "用于行政审批与监管",
+        "open_type": "restricted",
+        "open_condition": "经审批后开放",
+        "fields": [{"name": "uscc", "title": "统一社会信用代码", "type": "string", "is_key": True}],
+    }
+    values.update(extra)
+    return service.create_resource(session, actor, ResourceCreate.model_validate(values))
+
+
+@pytest.fixture
+def reviewer(session: Session) -> Actor:
+    return actor_named(session, "reviewer")
+
+
+def test_lifecycle_to_publication_and_back(session: Session, steward: Actor, reviewer: Actor) -> None:
+    resource = make(session, steward, "hz-ssgs", "上市公司名录")
+    assert resource.state == ResourceState.draft and last_event(session).kind == "catalog.resource_created"
+    service.submit_resource(session, steward, code="hz-ssgs")
+    service.return_resource(session, reviewer, code="hz-ssgs", reason="摘要不够具体")
+    assert resource.state == "returned" and resource.return_reason == "摘要不够具体"
+    service.edit_resource(
+        session, steward, code="hz-ssgs", changes=ResourceChanges(abstract="更具体的摘要：上市公司分支机构名录")
+    )
+    service.submit_resource(session, steward, code="hz-ssgs")
+    service.publish_resource(session, reviewer, code="hz-ssgs")
+    assert resource.state == "published" and resource.published_on is not None
+    service.withdraw_resource(session, steward, code="hz-ssgs", reason="数据源停止更新")
+    assert resource.state == "withdrawn" and last_event(session).kind == "catalog.resource_withdrawn"
+
+
+def test_changes_to_a_published_resource_wait_for_review(session: Session, steward: Actor, reviewer: Actor) -> None:
+    make(session, steward, "hz-gxqy", "高新技术企业库")
+    service.submit_resource(session, steward, code="hz-gxqy")
+    resource = service.publish_resource(session, reviewer, code="hz-gxqy")
+    service.edit_resource(session, steward, code="hz-gxqy", changes=ResourceChanges(title="高新技术企业名录"))
+    assert resource.title == "高新技术企业库" and resource.pending_changes == {"title": "高新技术企业名录"}
+    assert [r.code for r in service.review_queue(session, reviewer)] == ["hz-gxqy"]
+    service.publish_resource(session, reviewer, code="hz-gxqy")
+    assert resource.title == "高新技术企业名录" and resource.pending_changes is None
+    service.edit_resource(session, steward, code="hz-gxqy", changes=ResourceChanges(update_cycle="monthly"))
+    service.return_resource(session, reviewer, code="hz-gxqy", reason="更新周期与实际不符")
+    assert resource.update_cycle == "irregular" and resource.pending_changes is None
+
+
+def test_rules_and_refusals_change_nothing(session: Session, steward: Actor, reviewer: Actor) -> None:
+    make(session, steward, "hz-a", "甲资源")
+    before = database_state(session)
+    with pytest.raises(ResourceCodeTaken):
+        make(session, steward, "hz-a", "重复代码")
+    with pytest.raises(MissingBasis):
+        make(session, steward, "hz-b", "不予共享缺依据", share_type="none")
+    with pytest.raises(Forbidden):
+        make(session, actor_named(session, "consumer"), "hz-c", "无权编目")
+    with pytest.raises(Forbidden):  # a steward of another department
+        make(session, steward, "hz-d", "他部门资源", department_id=dept(session, "HZ-RSJ"))
+    with pytest.raises(IllegalTransition):
+        service.publish_resource(session, reviewer, code="hz-a")  # never submitted
+    with pytest.raises(Forbidden):
+        service.publish_resource(session, steward, code="hz-a")  # stewards do not review
+    with pytest.raises(MissingBasis):
+        service.edit_resource(session, steward, code="hz-a", changes=ResourceChanges(share_condition=""))
+        service.submit_resource(session, steward, code="hz-a")
+    assert database_state(session) != before  # the edit above was allowed; check the refusal alone:
+    state = database_state(session)
+    with pytest.raises(MissingBasis):
+        service.submit_resource(session, steward, code="hz-a")
+    assert database_state(session) == state
+
+
+def test_drafts_are_visible_only_to_their_department_and_reviewers(session: Session, steward: Actor) -> None:
+    make(session, steward, "hz-draft", "草稿资源")
+    consumer = actor_named(session, "consumer")
+    with pytest.raises(NotFound):
+        service.get_resource(session, consumer, "hz-draft")
+    assert service.get_resource(session, actor_named(session, "reviewer"), "hz-draft")
+    with pytest.raises(NotFound):  # the inspector has no cataloguing role
+        service.get_resource(session, actor_named(session, "inspector"), "hz-draft")
+
+
+@pytest.mark.parametrize("query", ["维修信息", "维修", "设备维修", "设备的维修信息", "设备 维修"])
+def test_chinese_queries_find_the_resource(session: Session, steward: Actor, query: str) -> None:
+    make(session, steward, "hz-sbwx", "设备维修信息")
+    make(session, steward, "hz-other", "企业年报")
+    found = search.search_resources(session, steward, q=query)
+    assert [r.code for r in found.results] == ["hz-sbwx"]
+    assert found.count == 1
+
+
+def test_facets_count_the_whole_match(session: Session, steward: Actor, reviewer: Actor) -> None:
+    for n in range(3):
+        make(session, steward, f"hz-f{n}", f"企业信用信息{n}", share_type="unconditional")
+    make(session, steward, "hz-f9", "企业信用评价", open_type="prohibited")
+    found = search.search_resources(session, reviewer, q="企业信用", limit=2)
+    assert found.count == 4 and len(found.results) == 2
+    assert dict(found.facets["share_type"]) == {"unconditional": 3, "conditional": 1}
+    assert dict(found.facets["open_type"]) == {"restricted": 3, "prohibited": 1}
+    assert dict(found.facets["department"]) == {str(dept(session, "HZ-SJJ")): 4}
+    narrowed = search.search_resources(session, reviewer, q="企业信用", filters={"open_type": ["prohibited"]})
+    assert [r.code for r in narrowed.results] == ["hz-f9"]
+
+
+def test_completeness_names_what_is_missing(session: Session, steward: Actor) -> None:
+    bare = service.create_resource(
+        session, steward, ResourceCreate(code="hz-bare", title="空资源", department_id=dept(session, "HZ-SJJ"))
+    )
+    score = search.completeness(bare)
+    assert score.score < 50 and "摘要（至少 20 字）" in score.missing and "数据项" in score.missing
+    full = make(
+        session,
+        steward,
+        "hz-full",
+        "完整资源",
+        keywords=["企业"],
+        format="CSV",
+        contact="0571-00000000",
+        published_on="2026-01-05",
+    )
+    assert search.completeness(full).score == 100
+
+
+def test_fields_keep_order_and_unique_names(session: Session, steward: Actor) -> None:
+    resource = make(session, steward, "hz-fields", "字段测试")
+    specs = [FieldSpec(name="name", title="名称"), FieldSpec(name="uscc", title="统一社会信用代码", is_key=True)]
+    service.edit_resource(session, steward, code="hz-fields", changes=ResourceChanges(fields=specs))
+    assert [(f.position, f.name) for f in resource.fields] == [(1, "name"), (2, "uscc")]
+    with pytest.raises(Exception, match="unique|重复"):
+        service.edit_resource(
+            session,
+            steward,
+            code="hz-fields",
+            changes=ResourceChanges(fields=[FieldSpec(name="a"), FieldSpec(name="a")]),
+        )
