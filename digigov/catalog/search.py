@@ -9,7 +9,17 @@ from sqlalchemy import ColumnElement, String, and_, case, cast, false, func, lit
 from sqlalchemy.orm import Session
 
 from digigov.catalog.models import Resource
-from digigov.catalog.vocabulary import LABELS, Category, OpenType, ResourceState, ShareType
+from digigov.catalog.vocabulary import (
+    BaseType,
+    Category,
+    FieldType,
+    Grade,
+    Labelled,
+    OpenType,
+    ResourceState,
+    ShareType,
+    UpdateCycle,
+)
 from digigov.core.auth import Actor, allows, require
 
 FACETS = ("department", "category", "share_type", "open_type", "grade", "update_cycle", "state")
@@ -112,12 +122,31 @@ def _facets(session: Session, condition: ColumnElement[bool]) -> dict[str, list[
     return facets
 
 
-def facet_label(facet: str, value: str) -> str:
-    """The Chinese label of a coded facet value (departments are named by the caller)."""
-    for member, label in LABELS.items():
-        if member.value == value and facet != "department":
-            return label
-    return value
+_VOCABULARY: dict[str, type[Labelled]] = {
+    "category": Category,
+    "base_type": BaseType,
+    "share_type": ShareType,
+    "open_type": OpenType,
+    "grade": Grade,
+    "update_cycle": UpdateCycle,
+    "state": ResourceState,
+    "type": FieldType,
+}
+
+
+def facet_label(facet: str, value: str | None) -> str:
+    """The Chinese label of a coded value (departments are named by the caller).
+
+    >>> facet_label("open_type", "unconditional"), facet_label("share_type", "unconditional")
+    ('无条件开放', '无条件共享')
+    """
+    vocabulary = _VOCABULARY.get(facet)
+    if value is None or vocabulary is None:
+        return value or ""
+    try:
+        return vocabulary(value).label
+    except ValueError:
+        return value
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from digigov.catalog.pages import router as catalog_pages
 from digigov.identity.pages import router as identity_pages
 from digigov.web import admin, audit, calendar, home, workitems
 
@@ -9,6 +10,7 @@ from digigov.web import admin, audit, calendar, home, workitems
 def build_pages() -> APIRouter:
     """All HTML routes."""
     router = APIRouter(include_in_schema=False)
-    for sub in (identity_pages, home.router, admin.router, audit.router, calendar.router, workitems.router):
+    subs = (identity_pages, home.router, catalog_pages, admin.router, audit.router, calendar.router, workitems.router)
+    for sub in subs:
         router.include_router(sub)
     return router

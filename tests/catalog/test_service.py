@@ -162,3 +162,13 @@ def test_fields_keep_order_and_unique_names(session: Session, steward: Actor) ->
             code="hz-fields",
             changes=ResourceChanges(fields=[FieldSpec(name="a"), FieldSpec(name="a")]),
         )
+
+
+def test_every_code_list_value_has_its_own_label() -> None:
+    from digigov.catalog import vocabulary as v
+
+    lists = [v.Category, v.BaseType, v.UpdateCycle, v.ShareType, v.OpenType, v.Grade, v.ResourceState, v.FieldType]
+    for code_list in lists:
+        labels = [member.label for member in code_list]
+        assert len(set(labels)) == len(labels), code_list
+    assert (v.ShareType.unconditional.label, v.OpenType.unconditional.label) == ("无条件共享", "无条件开放")
