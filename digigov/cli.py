@@ -11,12 +11,17 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from digigov.catalog import service as catalog
+from digigov.catalog.schemas import ResourceCreate, ResourceRead
+from digigov.catalog.search import search_resources
+from digigov.catalog.vocabulary import Category, OpenType, ResourceState, ShareType, UpdateCycle
 from digigov.core import audit, migrate, workdays
 from digigov.core.auth import SYSTEM, Actor, Role
 from digigov.core.config import Settings, load_settings
@@ -36,10 +41,12 @@ user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="Check the audit log.", no_args_is_help=True)
 calendar_app = typer.Typer(help="The working-day calendar (holidays and make-up days).", no_args_is_help=True)
+resource_app = typer.Typer(help="Catalog resources (数据资源).", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(resource_app, name="resource")
 
 console = Console()
 errors = Console(stderr=True)
@@ -55,6 +62,10 @@ def _guarded(run: Callable[[], T]) -> T:
     """Run a command body; a DigigovError becomes a message and its exit code, never a traceback."""
     try:
         return run()
+    except ValidationError as error:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) + f" ({e['msg']})" for e in error.errors())
+        errors.print(f"[red]error:[/red] invalid {fields}")
+        raise typer.Exit(Invalid.exit_code) from None
     except DigigovError as error:
         errors.print(f"[red]error:[/red] {error.message if _english() else error.message_zh}")
         raise typer.Exit(error.exit_code) from None
@@ -272,6 +283,88 @@ def calendar_deadline(
             deadline = workdays.add_working_days(session, first, days)
         flag = " (provisional: no official schedule for that year)" if deadline.provisional else ""
         console.print(f"{deadline.due.isoformat()}{flag}")
+
+    _guarded(run)
+
+
+@resource_app.command("create")
+def resource_create(
+    code: Annotated[str, typer.Argument(help="Resource code, e.g. hz-ssgs.")],
+    title: Annotated[str, typer.Option(help="Title (数据资源名称).")],
+    department: Annotated[str, typer.Option(help="Department code of the source department, e.g. HZ-SJJ.")],
+    abstract: Annotated[str, typer.Option(help="Abstract (摘要).")] = "",
+    category: Annotated[Category, typer.Option(help="base, thematic or department.")] = Category.department,
+    update_cycle: Annotated[UpdateCycle, typer.Option(help="How often it is updated.")] = UpdateCycle.irregular,
+    share_type: Annotated[ShareType, typer.Option(help="Share type.")] = ShareType.conditional,
+    open_type: Annotated[OpenType, typer.Option(help="Open type.")] = OpenType.restricted,
+) -> None:
+    """Register a resource as a draft."""
+
+    def run() -> None:
+        with _ready(_settings()) as session:
+            data = ResourceCreate(
+                code=code,
+                title=title,
+                department_id=_department_id(session, department),
+                abstract=abstract,
+                category=category,
+                update_cycle=update_cycle,
+                share_type=share_type,
+                open_type=open_type,
+            )
+            resource = catalog.create_resource(session, _operator(), data)
+            console.print(f"resource {resource.code} created as a draft (id {resource.id})")
+
+    _guarded(run)
+
+
+@resource_app.command("list")
+def resource_list(
+    q: Annotated[str, typer.Option(help="Chinese search query.")] = "",
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+) -> None:
+    """List catalog resources, newest first, optionally matching a query."""
+
+    def run() -> None:
+        with _ready(_settings()) as session:
+            found = search_resources(session, _operator(), q=q, limit=limit)
+            table = Table(title=f"{found.count} resources")
+            for column in ("code", "title", "department", "state", "share", "open"):
+                table.add_column(column)
+            for r in found.results:
+                dept = session.get(Department, r.department_id)
+                table.add_row(
+                    r.code,
+                    r.title,
+                    dept.name if dept else "",
+                    ResourceState(r.state).label,
+                    ShareType(r.share_type).label,
+                    OpenType(r.open_type).label,
+                )
+            console.print(table)
+
+    _guarded(run)
+
+
+@resource_app.command("show")
+def resource_show(
+    code: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the resource as JSON.")] = False,
+) -> None:
+    """Show one resource with its fields."""
+
+    def run() -> None:
+        with _ready(_settings()) as session:
+            resource = catalog.get_resource(session, _operator(), code)
+            body = ResourceRead.model_validate(resource)
+            if as_json:
+                console.print_json(body.model_dump_json())
+                return
+            console.print(f"[bold]{body.title}[/bold]  {body.code}  ({body.labels['state']})")
+            for key in ("category", "update_cycle", "share_type", "open_type"):
+                console.print(f"  {key}: {body.labels[key]}")
+            for field in body.fields:
+                console.print(f"  {field.position}. {field.name} {field.title} [{field.type.label}]")
 
     _guarded(run)
 

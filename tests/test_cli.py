@@ -26,6 +26,10 @@ COMMANDS = [
     ["calendar"],
     ["calendar", "load"],
     ["calendar", "deadline"],
+    ["resource"],
+    ["resource", "create"],
+    ["resource", "list"],
+    ["resource", "show"],
 ]
 
 
@@ -126,3 +130,29 @@ def test_commands_refuse_an_uninitialised_home(tmp_path: Path) -> None:
 def test_serve_refuses_without_a_secret_outside_demo(home: Path) -> None:
     result = _run(home, "serve", "--port", "1")
     assert result.returncode == 7 and "DIGIGOV_SECRET_KEY" in result.stderr
+
+
+def test_resource_commands(home: Path) -> None:
+    _run(home, "init", "--demo")
+    created = _run(
+        home,
+        "resource",
+        "create",
+        "hz-sbwx",
+        "--title",
+        "设备维修信息",
+        "--department",
+        "HZ-SJJ",
+        "--share-type",
+        "unconditional",
+    )
+    assert created.returncode == 0 and "hz-sbwx created as a draft" in created.stdout
+    listed = _run(home, "resource", "list", "--q", "维修")
+    assert "hz-sbwx" in listed.stdout and "草稿" in listed.stdout
+    shown = _run(home, "resource", "show", "hz-sbwx", "--json")
+    assert '"code": "hz-sbwx"' in shown.stdout and '"share_type": "unconditional"' in shown.stdout
+    assert _run(home, "resource", "show", "nope").returncode == 3
+    taken = _run(home, "resource", "create", "hz-sbwx", "--title", "重复", "--department", "HZ-SJJ")
+    assert taken.returncode == 6 and "is taken" in taken.stderr
+    bad = _run(home, "resource", "create", "bad/code", "--title", "x", "--department", "HZ-SJJ")
+    assert bad.returncode == 2 and "invalid code" in bad.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import jieba
@@ -21,6 +22,8 @@ from digigov.catalog.vocabulary import (
     UpdateCycle,
 )
 from digigov.core.auth import Actor, allows, require
+
+jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter would land in CLI output
 
 FACETS = ("department", "category", "share_type", "open_type", "grade", "update_cycle", "state")
 _COLUMNS = {
