@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digigov import __version__, identity
-from digigov.api import build_router
+from digigov.api import build_router, ckan
 from digigov.core import migrate
 from digigov.core.config import Settings
 from digigov.core.db import make_engine
@@ -40,12 +40,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        redirect_slashes=False,  # CKAN clients do not follow redirects; a wrong path is a plain 404
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
     app.state.authenticate_token = identity.authenticate_token
     app.include_router(build_router())
+    app.include_router(ckan.router)
     app.include_router(build_pages())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _map_errors(app)
@@ -96,6 +98,8 @@ def _map_errors(app: FastAPI) -> None:
         elif error.status_code == 405:
             detail = "Method not allowed." if language(request) == "en" else "不支持该请求方法。"
         return _problem(request, error.status_code, f"http_{error.status_code}", detail, detail)
+
+    app.add_exception_handler(ckan.CkanReply, ckan.reply)
 
     @app.exception_handler(LoginRequired)
     def _login(request: Request, error: LoginRequired) -> Response:

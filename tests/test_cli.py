@@ -30,6 +30,7 @@ COMMANDS = [
     ["resource", "create"],
     ["resource", "list"],
     ["resource", "show"],
+    ["synth"],
 ]
 
 
@@ -156,3 +157,19 @@ def test_resource_commands(home: Path) -> None:
     assert taken.returncode == 6 and "is taken" in taken.stderr
     bad = _run(home, "resource", "create", "bad/code", "--title", "x", "--department", "HZ-SJJ")
     assert bad.returncode == 2 and "invalid code" in bad.stderr
+
+
+def test_synth_writes_a_population(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path, "synth", "--enterprises", "50", "--persons", "200", "--seed", "7", "--out", str(tmp_path / "s")
+    )
+    assert result.returncode == 0, result.stderr
+    assert "50 enterprises and 200 persons (seed 7)" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
+        "enterprises.csv",
+        "enterprises.parquet",
+        "persons.csv",
+        "persons.parquet",
+    ]
+    refused = _run(tmp_path, "synth", "--persons", "-1", "--out", str(tmp_path / "t"))
+    assert refused.returncode == 2

@@ -1,0 +1,407 @@
+"""A CKAN-compatible action API over the catalog, for existing CKAN clients (ckanapi and others).
+
+Mounted at `/api/3/action/<name>` and `/api/action/<name>`, GET or POST, with CKAN's envelope
+(`help`, `success`, `result` | `error` with `__type`). Unknown keys are ignored, as CKAN does.
+There is deliberately no `datastore_search_sql`: CKAN's own had two injection CVEs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digigov import __version__
+from digigov.catalog import search, service
+from digigov.catalog.models import Resource
+from digigov.catalog.schemas import ResourceChanges, ResourceCreate
+from digigov.catalog.vocabulary import ResourceState
+from digigov.core.auth import Actor
+from digigov.core.deps import SessionDep
+from digigov.core.errors import Conflict, DigigovError, Forbidden, Invalid, NotAuthenticated, NotFound
+from digigov.identity.models import Department
+
+router = APIRouter(include_in_schema=False)
+
+ROWS_MAX = 1000
+EXTRAS = (
+    "category",
+    "base_type",
+    "update_cycle",
+    "share_type",
+    "share_condition",
+    "share_basis",
+    "open_type",
+    "open_condition",
+    "format",
+    "contact",
+    "grade",
+)
+FQ_FIELDS = {
+    "organization": "department",
+    "category": "category",
+    "share_type": "share_type",
+    "open_type": "open_type",
+    "grade": "grade",
+    "update_cycle": "update_cycle",
+    "state": "state",
+}
+
+
+class CkanReply(Exception):
+    """A failed action's reply; raised so the request's transaction rolls back, then sent as is."""
+
+    def __init__(self, response: JSONResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def reply(request: Request, error: Exception) -> JSONResponse:
+    """The exception handler the app installs for `CkanReply`."""
+    assert isinstance(error, CkanReply)
+    return error.response
+
+
+class CkanError(Exception):
+    """An error in CKAN's own vocabulary."""
+
+    def __init__(self, status: int, kind: str, body: dict[str, Any]) -> None:
+        super().__init__(kind)
+        self.status, self.kind, self.body = status, kind, body
+
+
+Action = Callable[[Session, Actor | None, dict[str, Any]], Any]
+ACTIONS: dict[str, Action] = {}
+
+
+def action(name: str) -> Callable[[Action], Action]:
+    """Register a function as a CKAN action."""
+
+    def register(fn: Action) -> Action:
+        ACTIONS[name] = fn
+        return fn
+
+    return register
+
+
+def _actor(request: Request, session: Session) -> Actor | None:
+    raw = request.headers.get("x-ckan-api-key") or request.headers.get("authorization") or ""
+    token = raw.removeprefix("Bearer ").strip()
+    if not token:
+        return None
+    actor: Actor = request.app.state.authenticate_token(session, token)
+    return actor
+
+
+async def _data(request: Request) -> dict[str, Any]:
+    if request.method == "GET":
+        params = request.query_params
+        return {k: (params.getlist(k) if len(params.getlist(k)) > 1 else params[k]) for k in params}
+    body = await request.body()
+    if not body:
+        return {}
+    if request.headers.get("content-type", "").startswith(("multipart/", "application/x-www-form-urlencoded")):
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        raise CkanError(400, "", {}) from None
+    if not isinstance(parsed, dict):
+        raise CkanError(400, "", {})
+    return parsed
+
+
+@router.api_route("/api/3/action/{name}", methods=["GET", "POST"])
+@router.api_route("/api/action/{name}", methods=["GET", "POST"])
+async def call(name: str, request: Request, session: SessionDep) -> JSONResponse:
+    """Run one CKAN action and wrap its result in CKAN's envelope."""
+    help_url = f"{str(request.base_url).rstrip('/')}/api/3/action/help_show?name={name}"
+    fn = ACTIONS.get(name)
+    if fn is None:
+        return JSONResponse(f"Bad request - Action name not known: {name}", status_code=400)
+    try:
+        data = await _data(request)
+        actor = _actor(request, session)
+        result = fn(session, actor, data)
+    except CkanError as error:
+        if not error.kind:
+            return JSONResponse("Bad request - JSON Error: the body is not a JSON object", status_code=400)
+        session.rollback()
+        return JSONResponse(
+            {"help": help_url, "success": False, "error": {**error.body, "__type": error.kind}},
+            status_code=error.status,
+        )
+    except DigigovError as error:
+        session.rollback()
+        status, kind, body = _translate(error)
+        return JSONResponse({"help": help_url, "success": False, "error": {**body, "__type": kind}}, status_code=status)
+    return JSONResponse({"help": help_url, "success": True, "result": result})
+
+
+def _translate(error: DigigovError) -> tuple[int, str, dict[str, Any]]:
+    message = error.message_zh
+    if isinstance(error, NotFound):
+        return 404, "Not Found Error", {"message": f"Not found: {message}"}
+    if isinstance(error, NotAuthenticated | Forbidden):
+        return 403, "Authorization Error", {"message": f"Access denied: {message}"}
+    if isinstance(error, Invalid | Conflict):
+        return 409, "Validation Error", {"message": [message]}
+    return 400, "Integrity Error", {"message": message}
+
+
+def _need(actor: Actor | None) -> Actor:
+    if actor is None:
+        raise NotAuthenticated("An API token is required.", "需要 API 令牌（Authorization 请求头）。")
+    return actor
+
+
+def _int(data: dict[str, Any], key: str, default: int, top: int) -> int:
+    value = data.get(key, default)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise CkanError(409, "Validation Error", {key: ["Invalid integer"]}) from None
+    if not 0 <= number <= top:
+        raise CkanError(409, "Validation Error", {key: [f"Must be between 0 and {top}"]})
+    return number
+
+
+def package_dict(session: Session, resource: Resource) -> dict[str, Any]:
+    """A resource in CKAN's package shape; our own metadata rides along in `extras`."""
+    dept = session.get(Department, resource.department_id)
+    organization = {"id": dept.code, "name": dept.code, "title": dept.name, "type": "organization"} if dept else None
+    return {
+        "id": resource.code,
+        "name": resource.code,
+        "title": resource.title,
+        "notes": resource.abstract,
+        "type": "dataset",
+        "state": "active" if resource.state == ResourceState.published else "draft",
+        "private": resource.state != ResourceState.published,
+        "owner_org": dept.code if dept else None,
+        "organization": organization,
+        "tags": [{"name": k, "display_name": k} for k in resource.keywords],
+        "groups": [{"name": s, "title": s, "display_name": s} for s in resource.subjects],
+        "extras": [{"key": k, "value": str(getattr(resource, k))} for k in EXTRAS if getattr(resource, k)],
+        "metadata_created": resource.created_at.isoformat(),
+        "metadata_modified": resource.updated_at.isoformat(),
+        "num_resources": 0,
+        "num_tags": len(resource.keywords),
+        "resources": [],
+        "digigov_state": resource.state,
+    }
+
+
+@action("status_show")
+def status_show(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ckan_version": "2.11.0",
+        "site_title": "digigov 数字政府平台",
+        "site_description": "",
+        "locale_default": "zh_Hans_CN",
+        "extensions": ["digigov"],
+        "digigov_version": __version__,
+    }
+
+
+@action("package_list")
+def package_list(session: Session, actor: Actor | None, data: dict[str, Any]) -> list[str]:
+    limit, offset = _int(data, "limit", ROWS_MAX, ROWS_MAX), _int(data, "offset", 0, 10**7)
+    found = search.search_resources(session, _need(actor), filters={"state": ["published"]}, limit=limit, offset=offset)
+    return sorted(r.code for r in found.results)
+
+
+@action("package_show")
+def package_show(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+    return package_dict(session, service.get_resource(session, _need(actor), str(data.get("id", ""))))
+
+
+def _fq(session: Session, fq: str) -> tuple[dict[str, list[str]], list[str]]:
+    filters: dict[str, list[str]] = {}
+    extra_terms: list[str] = []
+    for part in fq.replace("+", " ").split():
+        key, sep, value = part.partition(":")
+        value = value.strip('"')
+        if not sep or not value:
+            raise CkanError(400, "Search Query Error", {"message": f"Search error: cannot parse fq '{part}'"})
+        if key == "tags":
+            extra_terms.append(value)
+        elif key == "organization":
+            dept = session.scalar(select(Department.id).where(Department.code == value))
+            filters.setdefault("department", []).append(str(dept or 0))
+        elif key in FQ_FIELDS:
+            filters.setdefault(FQ_FIELDS[key], []).append(value)
+        else:
+            raise CkanError(400, "Search Query Error", {"message": f"Search error: unknown field '{key}'"})
+    return filters, extra_terms
+
+
+@action("package_search")
+def package_search(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+    rows, start = _int(data, "rows", 10, ROWS_MAX), _int(data, "start", 0, 10**7)
+    filters, terms = _fq(session, str(data.get("fq", "")))
+    q = " ".join([str(data.get("q", "")).replace("*:*", ""), *terms]).strip()
+    found = search.search_resources(session, _need(actor), q=q, filters=filters, limit=rows, offset=start)
+    wanted = data.get("facet.field", "[]")
+    try:
+        fields = json.loads(wanted) if isinstance(wanted, str) else list(wanted)
+    except ValueError:
+        raise CkanError(409, "Validation Error", {"facet.field": ["Not a JSON list"]}) from None
+    facets, search_facets = _ckan_facets(session, found.facets, [str(f) for f in fields])
+    return {
+        "count": found.count,
+        "results": [package_dict(session, r) for r in found.results],
+        "facets": facets,
+        "search_facets": search_facets,
+        "sort": "score desc, metadata_modified desc",
+    }
+
+
+def _ckan_facets(
+    session: Session, ours: dict[str, list[tuple[str, int]]], fields: list[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    facets: dict[str, Any] = {}
+    search_facets: dict[str, Any] = {}
+    codes = {dept_id: code for dept_id, code in session.execute(select(Department.id, Department.code))}
+    for field in fields:
+        name = FQ_FIELDS.get(field)
+        if name is None:
+            continue
+        items = []
+        for value, n in ours[name]:
+            shown = codes.get(int(value), value) if name == "department" else value
+            items.append(
+                {
+                    "name": shown,
+                    "display_name": search.facet_label(name, value) if name != "department" else shown,
+                    "count": n,
+                }
+            )
+        facets[field] = {i["name"]: i["count"] for i in items}
+        search_facets[field] = {"title": field, "items": items}
+    return facets, search_facets
+
+
+@action("organization_list")
+def organization_list(session: Session, actor: Actor | None, data: dict[str, Any]) -> list[Any]:
+    _need(actor)
+    departments = session.scalars(select(Department).order_by(Department.code)).all()
+    if str(data.get("all_fields", "")).lower() in {"true", "1"}:
+        return [{"id": d.code, "name": d.code, "title": d.name, "type": "organization"} for d in departments]
+    return [d.code for d in departments]
+
+
+@action("organization_show")
+def organization_show(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+    found = search.search_resources(session, _need(actor), limit=1)
+    department = session.scalar(select(Department).where(Department.code == str(data.get("id", ""))))
+    if department is None:
+        raise NotFound("No such organization.", "没有该组织（部门）。")
+    count = dict(found.facets["department"]).get(str(department.id), 0)
+    return {
+        "id": department.code,
+        "name": department.code,
+        "title": department.name,
+        "type": "organization",
+        "package_count": count,
+        "is_organization": True,
+    }
+
+
+def _published(session: Session, actor: Actor | None) -> list[Resource]:
+    return search.search_resources(session, _need(actor), filters={"state": ["published"]}, limit=100_000).results
+
+
+@action("group_list")
+def group_list(session: Session, actor: Actor | None, data: dict[str, Any]) -> list[str]:
+    return sorted({s for r in _published(session, actor) for s in r.subjects})
+
+
+@action("tag_list")
+def tag_list(session: Session, actor: Actor | None, data: dict[str, Any]) -> list[str]:
+    return sorted({k for r in _published(session, actor) for k in r.keywords})
+
+
+def _native(data: dict[str, Any]) -> dict[str, Any]:
+    """CKAN keys to ours: name→code, notes→abstract, tags→keywords, groups→subjects, extras flattened."""
+    values: dict[str, Any] = {k: v for k, v in data.items() if k in ResourceCreate.model_fields}
+    renames = {"name": "code", "notes": "abstract"}
+    values.update({ours: data[theirs] for theirs, ours in renames.items() if theirs in data})
+    if isinstance(data.get("tags"), list):
+        values["keywords"] = [t.get("name") if isinstance(t, dict) else t for t in data["tags"]]
+    if isinstance(data.get("groups"), list):
+        values["subjects"] = [g.get("name") if isinstance(g, dict) else g for g in data["groups"]]
+    if isinstance(data.get("extras"), list):
+        for extra in data["extras"]:
+            if isinstance(extra, dict) and extra.get("key") in EXTRAS:
+                values[str(extra["key"])] = extra.get("value")
+    return values
+
+
+def _validated(model: type[ResourceCreate] | type[ResourceChanges], values: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        body: dict[str, Any] = {}
+        for e in error.errors():
+            body.setdefault(str(e["loc"][0]) if e["loc"] else "data", []).append(e["msg"])
+        raise CkanError(409, "Validation Error", body) from None
+
+
+@action("package_create")
+def package_create(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+    acting = _need(actor)
+    values = _native(data)
+    org = data.get("owner_org")
+    dept = session.scalar(select(Department.id).where(Department.code == str(org))) if org else acting.department_id
+    values["department_id"] = dept
+    resource = service.create_resource(session, acting, _validated(ResourceCreate, values))
+    return package_dict(session, resource)
+
+
+@action("package_patch")
+def package_patch(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+    changes = _native({k: v for k, v in data.items() if k not in {"id", "name"}})
+    changes.pop("code", None)
+    resource = service.edit_resource(
+        session,
+        _need(actor),
+        code=str(data.get("id", data.get("name", ""))),
+        changes=_validated(ResourceChanges, changes),
+    )
+    return package_dict(session, resource)
+
+
+@action("package_revise")
+def package_revise(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+    match = _json_field(data, "match")
+    update = _json_field(data, "update")
+    code = str(match.get("id", match.get("name", "")))
+    acting = _need(actor)
+    current = package_dict(session, service.get_resource(session, acting, code))
+    for key, value in match.items():
+        if key not in {"id", "name"} and current.get(key) != value:
+            raise CkanError(409, "Validation Error", {"match": [f"{key} does not match the current value"]})
+    changes = _native(update)
+    changes.pop("code", None)
+    resource = service.edit_resource(session, acting, code=code, changes=_validated(ResourceChanges, changes))
+    return {"package": package_dict(session, resource)}
+
+
+def _json_field(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise CkanError(409, "Validation Error", {key: ["Not a JSON object"]}) from None
+    if not isinstance(value, dict):
+        raise CkanError(409, "Validation Error", {key: ["Not a JSON object"]})
+    return value
