@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digigov import __version__, identity
-from digigov.api import build_router, ckan
+from digigov.api import build_router, ckan, dcat
 from digigov.core import migrate
 from digigov.core.config import Settings
 from digigov.core.db import make_engine
@@ -48,6 +48,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.authenticate_token = identity.authenticate_token
     app.include_router(build_router())
     app.include_router(ckan.router)
+    app.include_router(dcat.router)
     app.include_router(build_pages())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _map_errors(app)
@@ -55,7 +56,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
 
 def _problem(request: Request, status: int, code: str, title: str, detail: str, **extra: Any) -> Response:
-    if not request.url.path.startswith("/api/"):
+    if not request.url.path.startswith(("/api/", "/catalog.")):  # pages get a page; APIs and exports JSON
         return render(request, "error.html", {"status": status, "title": title, "detail": detail}, status=status)
     body = {"type": f"urn:digigov:error:{code}", "title": title, "status": status, "detail": detail, "code": code}
     body.update(extra)
