@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from digigov.catalog import service as catalog
+from digigov.catalog.models import Resource
 from digigov.catalog.schemas import ResourceCreate, ResourceRead
 from digigov.catalog.search import search_resources
 from digigov.catalog.vocabulary import Category, OpenType, ResourceState, ShareType, UpdateCycle
@@ -27,6 +30,7 @@ from digigov.core.auth import SYSTEM, Actor, Role
 from digigov.core.config import Settings, load_settings
 from digigov.core.db import make_engine, unit_of_work
 from digigov.core.errors import DigigovError, Invalid, NotFound
+from digigov.datastore.versions import ingest_file
 from digigov.identity import service as identity
 from digigov.identity import tokens
 from digigov.identity.models import Department, User
@@ -118,6 +122,8 @@ def init(demo: Annotated[bool, typer.Option(help="Also create demo departments a
         with unit_of_work(engine) as session:
             loaded = load_reference_data(session)
             added = load_demo(session, password=_demo_password(settings)) if demo else []
+        if demo:
+            _load_demo_catalog(engine, settings)
         console.print(f"data home: {settings.home.resolve()}")
         console.print(
             f"database: {engine.url.render_as_string(hide_password=True)} (revision {migrate.head_revision()})"
@@ -127,6 +133,19 @@ def init(demo: Annotated[bool, typer.Option(help="Also create demo departments a
             console.print(f"demo users created: {', '.join(added)}")
 
     _guarded(run)
+
+
+def _load_demo_catalog(engine: Engine, settings: Settings) -> None:
+    from digigov.demo import beijing_files, load_demo_catalog
+
+    shared = Path(os.environ.get("DIGIGOV_DEMO_DATA", "../shared/data/real"))
+    files = beijing_files(shared)
+    if not files:
+        console.print(f"demo catalog: {shared} not found; skipping the real open-data files")
+        return
+    with unit_of_work(engine) as session:
+        added = load_demo_catalog(session, home=settings.home, files=files, report=errors.print)
+    console.print(f"demo catalog: {added} real open-data files from {shared} ingested and published")
 
 
 @app.command()
@@ -306,6 +325,87 @@ def synth(
         )
 
     _guarded(run)
+
+
+class _Counting:
+    """A file wrapper that advances a progress bar as the upload is copied."""
+
+    def __init__(self, raw: Any, progress: Progress, task: TaskID) -> None:
+        self.raw, self.progress, self.task = raw, progress, task
+
+    def read(self, size: int = -1, /) -> bytes:
+        chunk: bytes = self.raw.read(size)
+        self.progress.advance(self.task, len(chunk))
+        return chunk
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="CSV/TSV, XLSX, XLS, JSON or JSONL; recognised by content.")],
+    resource: Annotated[str, typer.Option(help="Resource code; a new code creates a draft resource.")],
+    title: Annotated[str | None, typer.Option(help="Title for a new resource (default: the file name).")] = None,
+    department: Annotated[str | None, typer.Option(help="Department code for a new resource.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Workbook sheet (default: the first non-empty one).")] = None,
+    allow_schema_change: Annotated[bool, typer.Option(help="Accept removed or retyped columns.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ingestion report as one JSON object.")] = False,
+) -> None:
+    """Ingest a file as the next immutable version of a resource (creating a draft resource if new)."""
+
+    def run() -> dict[str, Any]:
+        if not file.is_file():
+            raise Invalid(f"{file} is not a readable file.", f"{file} 不是可读取的文件。")
+        settings = _settings()
+        with _ready(settings) as session, file.open("rb") as raw, _progress(quiet=as_json) as progress:
+            operator = _operator()
+            if session.scalar(select(Resource.id).where(Resource.code == resource)) is None:
+                if department is None:
+                    raise Invalid(
+                        f"Resource {resource} is new; name its --department.",
+                        f"数据资源 {resource} 尚不存在，请用 --department 指定数源部门。",
+                    )
+                catalog.create_resource(
+                    session,
+                    operator,
+                    ResourceCreate(
+                        code=resource, title=title or file.stem, department_id=_department_id(session, department)
+                    ),
+                )
+            task = progress.add_task("读取与入库", total=file.stat().st_size)
+            version = ingest_file(
+                session,
+                operator,
+                home=settings.home,
+                resource_code=resource,
+                upload=_Counting(raw, progress, task),
+                filename=file.name,
+                sheet=sheet,
+                allow_schema_change=allow_schema_change,
+            )
+            return {
+                "resource": resource,
+                "version": version.number,
+                **version.report,
+                "raw_sha256": version.raw_sha256,
+                "schema_change": version.schema_change,
+            }
+
+    report = _guarded(run)
+    if as_json:
+        console.print_json(json.dumps(report, ensure_ascii=False, default=str))
+        return
+    console.print(
+        f"{report['resource']} version {report['version']}: {report['rows']} rows stored, "
+        f"{report['rejected']} rejected, {report['blank_rows']} blank rows dropped, "
+        f"encoding {report['encoding']}, format {report['format']}"
+    )
+    for column in report["columns"]:
+        console.print(f"  {column['name']}: {column['type']}")
+
+
+def _progress(*, quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=errors, disable=quiet, transient=True
+    )
 
 
 @resource_app.command("create")

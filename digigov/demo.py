@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digigov.catalog import service as catalog
+from digigov.catalog.models import Resource
+from digigov.catalog.schemas import FieldSpec, ResourceChanges, ResourceCreate
+from digigov.catalog.vocabulary import OpenType, ShareType, UpdateCycle
 from digigov.core import audit, workdays
 from digigov.core.auth import SYSTEM, Role
+from digigov.core.errors import DigigovError
+from digigov.datastore.versions import ingest_file
 from digigov.identity import service as identity
 from digigov.identity.events import RegionsLoaded
 from digigov.identity.models import Department, Region, User
@@ -81,3 +90,66 @@ def load_demo(session: Session, *, password: str) -> list[str]:
         )
         added.append(username)
     return added
+
+
+@dataclass(frozen=True)
+class DemoFile:
+    """A file ingested into the demo catalog."""
+
+    path: Path
+    code: str
+    title: str
+    department: str
+
+
+def beijing_files(shared: Path) -> list[DemoFile]:
+    """The Beijing open-data files in `shared` (../shared/data/real), each under a plausible department."""
+    folder = shared / "opendata" / "beijing"
+    if not folder.is_dir():
+        return []
+    files = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file():
+            continue
+        title = path.stem.split("-", 1)[-1].replace(" (1)", "").strip()
+        department = "HZ-SJJ" if any(w in path.name for w in ("市场", "企业", "公司", "12315", "食品")) else "HZ-SJZY"
+        code = "bj-" + hashlib.sha1(path.name.encode()).hexdigest()[:8]
+        files.append(DemoFile(path, code, title, department))
+    return files
+
+
+def load_demo_catalog(session: Session, *, home: Path, files: list[DemoFile], report: Callable[[str], None]) -> int:
+    """Ingest and publish each demo file whose resource has no version yet; returns how many were added."""
+    ids = {code: dept_id for code, dept_id in session.execute(select(Department.code, Department.id))}
+    added = 0
+    for demo in files:
+        if session.scalar(select(Resource.id).where(Resource.code == demo.code)) is not None:
+            continue
+        try:
+            with session.begin_nested():
+                _publish_file(session, home, demo, ids[demo.department])
+            added += 1
+        except DigigovError as error:
+            report(f"skipped {demo.path.name}: {error.message}")
+    return added
+
+
+def _publish_file(session: Session, home: Path, demo: DemoFile, department_id: int) -> None:
+    open_data = {
+        "share_type": ShareType.unconditional,
+        "open_type": OpenType.unconditional,
+        "update_cycle": UpdateCycle.irregular,
+        "format": "CSV",
+        "keywords": ["北京", "公共数据开放"],
+        "abstract": f"北京市公共数据开放平台发布的“{demo.title}”，演示用。",
+        "contact": "演示数据，来源 data.beijing.gov.cn",
+    }
+    catalog.create_resource(
+        session, SYSTEM, ResourceCreate(code=demo.code, title=demo.title, department_id=department_id, **open_data)
+    )
+    with demo.path.open("rb") as raw:
+        version = ingest_file(session, SYSTEM, home=home, resource_code=demo.code, upload=raw, filename=demo.path.name)
+    fields = [FieldSpec(name=c["name"], title=c["name"], type=c["type"]) for c in version.columns]
+    catalog.edit_resource(session, SYSTEM, code=demo.code, changes=ResourceChanges(fields=fields))
+    catalog.submit_resource(session, SYSTEM, code=demo.code)
+    catalog.publish_resource(session, SYSTEM, code=demo.code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ COMMANDS = [
     ["resource", "list"],
     ["resource", "show"],
     ["synth"],
+    ["ingest"],
 ]
 
 
@@ -173,3 +175,36 @@ def test_synth_writes_a_population(tmp_path: Path) -> None:
     ]
     refused = _run(tmp_path, "synth", "--persons", "-1", "--out", str(tmp_path / "t"))
     assert refused.returncode == 2
+
+
+def test_ingest_creates_a_draft_and_prints_a_stable_report(home: Path, tmp_path: Path) -> None:
+    _run(home, "init", "--demo")
+    data = tmp_path / "名录.csv"
+    data.write_text(
+        "截止日期：2023年7月\n统一社会信用代码,企业名称,成立日期\n91110000600037341L,甲公司,2022年3月1日\n\n",
+        encoding="gb18030",
+    )
+    result = _run(home, "ingest", str(data), "--resource", "hz-ml", "--department", "HZ-SJJ", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {k: report[k] for k in ("resource", "version", "rows", "rejected", "blank_rows", "encoding")} == {
+        "resource": "hz-ml",
+        "version": 1,
+        "rows": 1,
+        "rejected": 0,
+        "blank_rows": 1,
+        "encoding": "gb18030",
+    }
+    assert [(c["name"], c["type"]) for c in report["columns"]] == [
+        ("统一社会信用代码", "string"),
+        ("企业名称", "string"),
+        ("成立日期", "date"),
+    ]
+    again = _run(home, "ingest", str(data), "--resource", "hz-ml")
+    assert again.returncode == 0 and "hz-ml version 2: 1 rows stored" in again.stdout
+    new_without_department = _run(home, "ingest", str(data), "--resource", "hz-new")
+    assert new_without_department.returncode == 2 and "--department" in new_without_department.stderr
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    refused = _run(home, "ingest", str(empty), "--resource", "hz-ml", "--json")
+    assert refused.returncode == 2 and "empty" in refused.stderr and refused.stdout == ""

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from digigov.api import audit, calendar, codes, health, workflow
 from digigov.catalog.api import router as catalog_router
+from digigov.datastore.api import router as datastore_router
 from digigov.identity.api import router as identity_router
 
 
@@ -45,6 +46,7 @@ def build_router() -> APIRouter:
         health.router,
         identity_router,
         catalog_router,
+        datastore_router,
         audit.router,
         workflow.router,
         calendar.router,

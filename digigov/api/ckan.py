@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -25,6 +27,10 @@ from digigov.catalog.vocabulary import ResourceState
 from digigov.core.auth import Actor
 from digigov.core.deps import SessionDep
 from digigov.core.errors import Conflict, DigigovError, Forbidden, Invalid, NotAuthenticated, NotFound
+from digigov.datastore import versions
+from digigov.datastore.api import parse_sort
+from digigov.datastore.models import Version
+from digigov.datastore.query import MAX_LIMIT, RowQuery
 from digigov.identity.models import Department
 
 router = APIRouter(include_in_schema=False)
@@ -76,7 +82,7 @@ class CkanError(Exception):
         self.status, self.kind, self.body = status, kind, body
 
 
-Action = Callable[[Session, Actor | None, dict[str, Any]], Any]
+Action = Callable[[Session, Actor | None, dict[str, Any], Path], Any]
 ACTIONS: dict[str, Action] = {}
 
 
@@ -129,7 +135,7 @@ async def call(name: str, request: Request, session: SessionDep) -> JSONResponse
     try:
         data = await _data(request)
         actor = _actor(request, session)
-        result = fn(session, actor, data)
+        result = fn(session, actor, data, request.app.state.settings.home)
     except CkanError as error:
         if not error.kind:
             return JSONResponse("Bad request - JSON Error: the body is not a JSON object", status_code=400)
@@ -142,7 +148,7 @@ async def call(name: str, request: Request, session: SessionDep) -> JSONResponse
         session.rollback()
         status, kind, body = _translate(error)
         return JSONResponse({"help": help_url, "success": False, "error": {**body, "__type": kind}}, status_code=status)
-    return JSONResponse({"help": help_url, "success": True, "result": result})
+    return JSONResponse({"help": help_url, "success": True, "result": jsonable_encoder(result)})
 
 
 def _translate(error: DigigovError) -> tuple[int, str, dict[str, Any]]:
@@ -192,15 +198,15 @@ def package_dict(session: Session, resource: Resource) -> dict[str, Any]:
         "extras": [{"key": k, "value": str(getattr(resource, k))} for k in EXTRAS if getattr(resource, k)],
         "metadata_created": resource.created_at.isoformat(),
         "metadata_modified": resource.updated_at.isoformat(),
-        "num_resources": 0,
+        "num_resources": len(resources := _resources(session, resource)),
         "num_tags": len(resource.keywords),
-        "resources": [],
+        "resources": resources,
         "digigov_state": resource.state,
     }
 
 
 @action("status_show")
-def status_show(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+def status_show(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
     return {
         "ckan_version": "2.11.0",
         "site_title": "digigov 数字政府平台",
@@ -212,14 +218,14 @@ def status_show(session: Session, actor: Actor | None, data: dict[str, Any]) -> 
 
 
 @action("package_list")
-def package_list(session: Session, actor: Actor | None, data: dict[str, Any]) -> list[str]:
+def package_list(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> list[str]:
     limit, offset = _int(data, "limit", ROWS_MAX, ROWS_MAX), _int(data, "offset", 0, 10**7)
     found = search.search_resources(session, _need(actor), filters={"state": ["published"]}, limit=limit, offset=offset)
     return sorted(r.code for r in found.results)
 
 
 @action("package_show")
-def package_show(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+def package_show(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
     return package_dict(session, service.get_resource(session, _need(actor), str(data.get("id", ""))))
 
 
@@ -244,7 +250,7 @@ def _fq(session: Session, fq: str) -> tuple[dict[str, list[str]], list[str]]:
 
 
 @action("package_search")
-def package_search(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+def package_search(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
     rows, start = _int(data, "rows", 10, ROWS_MAX), _int(data, "start", 0, 10**7)
     filters, terms = _fq(session, str(data.get("fq", "")))
     q = " ".join([str(data.get("q", "")).replace("*:*", ""), *terms]).strip()
@@ -290,7 +296,7 @@ def _ckan_facets(
 
 
 @action("organization_list")
-def organization_list(session: Session, actor: Actor | None, data: dict[str, Any]) -> list[Any]:
+def organization_list(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> list[Any]:
     _need(actor)
     departments = session.scalars(select(Department).order_by(Department.code)).all()
     if str(data.get("all_fields", "")).lower() in {"true", "1"}:
@@ -299,7 +305,7 @@ def organization_list(session: Session, actor: Actor | None, data: dict[str, Any
 
 
 @action("organization_show")
-def organization_show(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+def organization_show(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
     found = search.search_resources(session, _need(actor), limit=1)
     department = session.scalar(select(Department).where(Department.code == str(data.get("id", ""))))
     if department is None:
@@ -320,12 +326,12 @@ def _published(session: Session, actor: Actor | None) -> list[Resource]:
 
 
 @action("group_list")
-def group_list(session: Session, actor: Actor | None, data: dict[str, Any]) -> list[str]:
+def group_list(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> list[str]:
     return sorted({s for r in _published(session, actor) for s in r.subjects})
 
 
 @action("tag_list")
-def tag_list(session: Session, actor: Actor | None, data: dict[str, Any]) -> list[str]:
+def tag_list(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> list[str]:
     return sorted({k for r in _published(session, actor) for k in r.keywords})
 
 
@@ -356,7 +362,7 @@ def _validated(model: type[ResourceCreate] | type[ResourceChanges], values: dict
 
 
 @action("package_create")
-def package_create(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+def package_create(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
     acting = _need(actor)
     values = _native(data)
     org = data.get("owner_org")
@@ -367,7 +373,7 @@ def package_create(session: Session, actor: Actor | None, data: dict[str, Any]) 
 
 
 @action("package_patch")
-def package_patch(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+def package_patch(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
     changes = _native({k: v for k, v in data.items() if k not in {"id", "name"}})
     changes.pop("code", None)
     resource = service.edit_resource(
@@ -380,7 +386,7 @@ def package_patch(session: Session, actor: Actor | None, data: dict[str, Any]) -
 
 
 @action("package_revise")
-def package_revise(session: Session, actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+def package_revise(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
     match = _json_field(data, "match")
     update = _json_field(data, "update")
     code = str(match.get("id", match.get("name", "")))
@@ -405,3 +411,81 @@ def _json_field(data: dict[str, Any], key: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise CkanError(409, "Validation Error", {key: ["Not a JSON object"]})
     return value
+
+
+CKAN_TYPES = {
+    "string": "text",
+    "integer": "int",
+    "decimal": "numeric",
+    "date": "date",
+    "timestamp": "timestamp",
+    "boolean": "bool",
+}
+
+
+def _resources(session: Session, resource: Resource) -> list[dict[str, Any]]:
+    stmt = select(Version).where(Version.resource_id == resource.id).order_by(Version.number.desc())
+    return [_resource_dict(resource, v) for v in session.scalars(stmt)]
+
+
+def _resource_dict(resource: Resource, version: Version) -> dict[str, Any]:
+    return {
+        "id": f"{resource.code}-v{version.number}",
+        "package_id": resource.code,
+        "name": f"{resource.title}（第 {version.number} 版）",
+        "format": "Parquet",
+        "url": f"/api/v1/resources/{resource.code}/versions/{version.number}",
+        "url_type": "upload",
+        "size": version.raw_bytes,
+        "hash": f"sha256:{version.raw_sha256}",
+        "created": version.created_at.isoformat(),
+        "datastore_active": True,
+    }
+
+
+def _version_of(session: Session, actor: Actor, resource_id: str) -> tuple[str, int | None]:
+    code, sep, number = resource_id.rpartition("-v")
+    if sep and number.isdigit():
+        return code, int(number)
+    return resource_id, None  # a package code: its newest version
+
+
+@action("resource_show")
+def resource_show(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
+    acting = _need(actor)
+    code, number = _version_of(session, acting, str(data.get("id", "")))
+    version = versions.get_version(session, acting, code, number)
+    return _resource_dict(service.get_resource(session, acting, code), version)
+
+
+@action("datastore_search")
+def datastore_search(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
+    acting = _need(actor)
+    resource_id = str(data.get("resource_id", data.get("id", "")))
+    code, number = _version_of(session, acting, resource_id)
+    limit, offset = _int(data, "limit", 100, MAX_LIMIT), _int(data, "offset", 0, 10**9)
+    fields = data.get("fields")
+    query = RowQuery(
+        fields=[f.strip() for f in fields.split(",")] if isinstance(fields, str) else fields,
+        filters=_json_field(data, "filters") if data.get("filters") else None,
+        q=str(data["q"]) if data.get("q") else None,
+        sort=parse_sort(str(data["sort"])) if data.get("sort") else None,
+        limit=limit,
+        offset=offset,
+        include_total=str(data.get("include_total", "true")).lower() not in {"false", "0"},
+    )
+    _, page = versions.query_rows(session, acting, home, resource_code=code, number=number, query=query)
+    return {
+        "resource_id": resource_id,
+        "fields": [{"id": f["id"], "type": CKAN_TYPES.get(f["type"], "int")} for f in page.fields],
+        "records": page.records,
+        "total": page.total,
+        "total_was_estimated": False,
+        "limit": limit,
+        "offset": offset,
+        "filters": query.filters or {},
+        "_links": {
+            "start": f"/api/action/datastore_search?resource_id={resource_id}",
+            "next": f"/api/action/datastore_search?resource_id={resource_id}&offset={offset + limit}",
+        },
+    }

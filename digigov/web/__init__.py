@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from digigov.catalog.pages import router as catalog_pages
+from digigov.datastore.pages import router as datastore_pages
 from digigov.identity.pages import router as identity_pages
 from digigov.web import admin, audit, calendar, home, workitems
 
@@ -10,7 +11,17 @@ from digigov.web import admin, audit, calendar, home, workitems
 def build_pages() -> APIRouter:
     """All HTML routes."""
     router = APIRouter(include_in_schema=False)
-    subs = (identity_pages, home.router, catalog_pages, admin.router, audit.router, calendar.router, workitems.router)
+    # datastore pages come before the catalog's /catalog/{code}/{action}
+    subs = (
+        identity_pages,
+        home.router,
+        datastore_pages,
+        catalog_pages,
+        admin.router,
+        audit.router,
+        calendar.router,
+        workitems.router,
+    )
     for sub in subs:
         router.include_router(sub)
     return router

@@ -1,0 +1,71 @@
+"""The common middle of every reader: a file loaded into DuckDB as text, before typing.
+
+Each format's reader fills table `raw` with VARCHAR columns c0, c1, … in source order and
+returns a `Staged` describing where they came from; `reader` types and stores them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from digigov.datastore.report import Format, ReadLimits
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A source row that could not be parsed: where it starts, why, and its text."""
+
+    line: int
+    reason: str
+    raw: str
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Table `raw` and what is known about it; `blank_rows` were dropped before loading."""
+
+    format: Format
+    encoding: str | None
+    delimiter: str | None
+    sheet: str | None
+    header_row: int | None
+    names: tuple[str, ...]  # normalised header text per column, "" where there is none
+    source_names: tuple[str, ...]
+    rejects: tuple[Reject, ...] = ()
+    blank_rows: int = 0
+    notes: tuple[str, ...] = ()
+    dropped_columns: int = 0  # trailing columns with neither name nor value, never loaded
+
+
+def sql_literal(text: str) -> str:
+    """A DuckDB string literal.
+
+    >>> sql_literal("it's")
+    "'it''s'"
+    """
+    return "'" + text.replace("'", "''") + "'"
+
+
+def quote_name(name: str) -> str:
+    """A DuckDB identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def connect(spill: Path, limits: ReadLimits) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that spills to `spill` past the memory limit and keeps row order."""
+    return duckdb.connect(
+        config={
+            "memory_limit": limits.memory_limit,
+            "temp_directory": str(spill),
+            "preserve_insertion_order": True,
+        }
+    )
+
+
+def csv_options(limits: ReadLimits) -> str:
+    """read_csv options shared by every text source: all text, nothing guessed, long lines refused."""
+    buffer = max(32 * 1024 * 1024, 2 * limits.max_field_bytes)
+    return f"header = false, auto_detect = false, max_line_size = {limits.max_field_bytes}, buffer_size = {buffer}"

@@ -1,0 +1,222 @@
+"""Ingestion into immutable versions: stage, read, compare schemas, move into place, then record.
+
+A version is staged under `<home>/staging/<random>/`, read there into Parquet, moved with one
+rename to `<home>/versions/<resource id>/<number>/`, and only then recorded in the database, in
+the same transaction as its audit event. A crash before the commit leaves at most an orphan
+folder that no row points to; the next ingestion of that number moves it aside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from digigov.catalog import get_resource
+from digigov.catalog.models import Resource
+from digigov.catalog.vocabulary import ResourceState, ShareType
+from digigov.core import audit
+from digigov.core.auth import Actor, require
+from digigov.core.errors import Conflict, Invalid, NotFound
+from digigov.datastore import actions as _actions  # noqa: F401  (declares the actions)
+from digigov.datastore.models import Version
+from digigov.datastore.query import RowPage, RowQuery, read_rows
+from digigov.datastore.reader import read_to_parquet
+from digigov.datastore.report import ReadLimits
+
+CHUNK = 1024 * 1024
+
+
+class Readable(Protocol):
+    """Anything an upload can be copied from: a file, an UploadFile's file, a progress wrapper."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class SchemaChanged(Conflict):
+    code = "schema_changed"
+
+
+@dataclass(frozen=True)
+class VersionCreated(audit.AuditEvent):
+    kind = "datastore.version_created"
+    description = "A file was ingested as a new immutable version of a resource."
+    resource_id: int
+    number: int
+    raw_sha256: str
+    rows: int
+    rejected: int
+
+    @property
+    def target(self) -> str:
+        return f"resource:{self.resource_id}"
+
+
+def safe_name(name: str) -> str:
+    """The last path component of an uploaded name, with nothing that could climb out of a folder.
+
+    >>> safe_name("../../etc/passwd"), safe_name("C:\\\\x\\\\数据.csv"), safe_name("..")
+    ('passwd', '数据.csv', 'upload')
+    """
+    base = re.split(r"[\\/]", name)[-1].strip().lstrip(".")
+    base = re.sub(r"[\x00-\x1f]", "", base)[:200]
+    return base or "upload"
+
+
+def schema_change(before: list[dict[str, Any]] | None, after: list[dict[str, Any]]) -> dict[str, Any]:
+    """Columns added, removed and retyped between two versions; `compatible` if only added.
+
+    >>> change = schema_change([{"name": "a", "type": "integer"}], [{"name": "a", "type": "string"}])
+    >>> change["retyped"], change["compatible"]
+    ([{'name': 'a', 'from': 'integer', 'to': 'string'}], False)
+    """
+    if before is None:
+        return {"added": [c["name"] for c in after], "removed": [], "retyped": [], "compatible": True}
+    old = {c["name"]: c["type"] for c in before}
+    new = {c["name"]: c["type"] for c in after}
+    retyped = [{"name": n, "from": old[n], "to": new[n]} for n in new if n in old and old[n] != new[n]]
+    removed = [n for n in old if n not in new]
+    added = [n for n in new if n not in old]
+    return {"added": added, "removed": removed, "retyped": retyped, "compatible": not removed and not retyped}
+
+
+def ingest_file(
+    session: Session,
+    actor: Actor,
+    *,
+    home: Path,
+    resource_code: str,
+    upload: Readable,
+    filename: str,
+    sheet: str | None = None,
+    allow_schema_change: bool = False,
+    limits: ReadLimits = ReadLimits(),
+) -> Version:
+    """Store an upload as the next immutable version of a resource; refused files leave nothing."""
+    resource = get_resource(session, actor, resource_code)
+    require(actor, "catalog.resource.edit", resource)
+    staging = home / "staging" / uuid.uuid4().hex
+    try:
+        raw = staging / "raw" / safe_name(filename)
+        raw.parent.mkdir(parents=True)
+        digest, size = _copy(upload, raw)
+        report = read_to_parquet(raw, staging / "out", sheet=sheet, limits=limits)
+        previous = latest_version(session, resource.id)
+        columns = [{"name": c.name, "type": c.type} for c in report.columns]
+        change = schema_change(previous.columns if previous else None, columns)
+        if not change["compatible"] and not allow_schema_change:
+            raise SchemaChanged(
+                f"The file changes the schema (removed {change['removed']}, retyped {change['retyped']}); "
+                "pass allow_schema_change to accept it.",
+                f"文件改变了数据结构（删除 {change['removed']}，类型变化 {change['retyped']}），"
+                "确认后请允许结构变更再导入。",
+            )
+        number = (previous.number if previous else 0) + 1
+        final = _move_into_place(home, staging, resource.id, number)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    (final / "report.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
+    version = Version(
+        resource_id=resource.id,
+        number=number,
+        path=str(final.relative_to(home)),
+        raw_name=raw.name,
+        raw_sha256=digest,
+        raw_bytes=size,
+        rows=report.rows,
+        rejected=report.rejected,
+        blank_rows=report.blank_rows,
+        columns=columns,
+        report=json.loads(json.dumps(report.to_dict(), default=str)),
+        schema_change=change,
+        created_by=actor.username,
+    )
+    session.add(version)
+    session.flush()
+    audit.record(session, actor, VersionCreated(resource.id, number, digest, report.rows, report.rejected))
+    return version
+
+
+def _copy(upload: Readable, target: Path) -> tuple[str, int]:
+    sha, size = hashlib.sha256(), 0
+    with target.open("wb") as out:
+        while chunk := upload.read(CHUNK):
+            sha.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+    if size == 0:
+        raise Invalid("The file is empty (0 bytes).", "文件为空（0 字节）。")
+    return sha.hexdigest(), size
+
+
+def _move_into_place(home: Path, staging: Path, resource_id: int, number: int) -> Path:
+    final = home / "versions" / str(resource_id) / str(number)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():  # left by a crash before its row was committed: nobody can see it
+        orphans = home / "orphans"
+        orphans.mkdir(exist_ok=True)
+        final.rename(orphans / f"{resource_id}-{number}-{uuid.uuid4().hex[:8]}")
+    (staging / "raw").rename(staging / "out" / "raw")
+    (staging / "out").rename(final)
+    return final
+
+
+def latest_version(session: Session, resource_id: int) -> Version | None:
+    """The newest version of a resource, if any."""
+    stmt = select(Version).where(Version.resource_id == resource_id).order_by(Version.number.desc()).limit(1)
+    return session.scalar(stmt)
+
+
+def list_versions(session: Session, actor: Actor, resource_code: str) -> list[Version]:
+    """A resource's versions, newest first."""
+    resource = get_resource(session, actor, resource_code)
+    stmt = select(Version).where(Version.resource_id == resource.id).order_by(Version.number.desc())
+    return list(session.scalars(stmt))
+
+
+def get_version(session: Session, actor: Actor, resource_code: str, number: int | None = None) -> Version:
+    """One version of a resource (the newest when no number is given)."""
+    resource = get_resource(session, actor, resource_code)
+    if number is None:
+        found = latest_version(session, resource.id)
+    else:
+        found = session.scalar(select(Version).where(Version.resource_id == resource.id, Version.number == number))
+    if found is None:
+        raise NotFound(
+            f"Resource {resource_code} has no version {number or ''}.", f"数据资源 {resource_code} 没有该版本。"
+        )
+    return found
+
+
+def require_rows(actor: Actor, resource: Resource) -> None:
+    """Rows of a published 无条件共享 resource are for all staff; others for its department and reviewers.
+
+    Conditional sharing to other departments goes through share grants (the sharing domain).
+    """
+    if resource.state == ResourceState.published and resource.share_type == ShareType.unconditional:
+        require(actor, "catalog.resource.read")
+    else:
+        require(actor, "datastore.read", resource)
+
+
+def query_rows(
+    session: Session, actor: Actor, home: Path, *, resource_code: str, number: int | None, query: RowQuery
+) -> tuple[Version, RowPage]:
+    """Rows of a version (the newest by default) for someone allowed to read them."""
+    version = get_version(session, actor, resource_code, number)
+    require_rows(actor, get_resource(session, actor, resource_code))
+    page = read_rows(home / version.path / "data.parquet", version.columns, query, rows=version.rows)
+    return version, page
+
+
+def version_count(session: Session) -> int:
+    """How many versions the datastore holds."""
+    return int(session.scalar(select(func.count()).select_from(Version)) or 0)
