@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from digigov.catalog import search, service
+from digigov.catalog.models import Resource
 from digigov.catalog.search import FACETS
 from digigov.core.auth import allows
 from digigov.core.deps import SessionDep
@@ -98,16 +99,19 @@ def review_page(request: Request, session: SessionDep, page: PageDep) -> Respons
 def resource_page(request: Request, session: SessionDep, page: PageDep, code: str, done: str = "") -> Response:
     """A resource: metadata, fields, completeness, and the review actions the user may take."""
     resource = service.get_resource(session, page.actor, code)
-    context = {
+    context = _resource_context(session, page, resource) | {"done": done}
+    return render(request, "catalog/resource.html", context)
+
+
+def _resource_context(session: Session, page: Page, resource: Resource) -> dict[str, Any]:
+    return {
         "L": search.facet_label,
         "r": resource,
         "score": search.completeness(resource),
         "names": _department_names(session, page),
         "can_edit": allows(page.actor, "catalog.resource.edit", resource),
         "can_review": allows(page.actor, "catalog.resource.review"),
-        "done": done,
     }
-    return render(request, "catalog/resource.html", context)
 
 
 @router.post("/catalog/{code}/{action}", response_class=HTMLResponse)
@@ -137,15 +141,6 @@ def resource_action(
             steps[action]()
     except DigigovError as error:
         resource = service.get_resource(session, page.actor, code)
-        context = {
-            "L": search.facet_label,
-            "r": resource,
-            "score": search.completeness(resource),
-            "names": _department_names(session, page),
-            "can_edit": allows(page.actor, "catalog.resource.edit", resource),
-            "can_review": allows(page.actor, "catalog.resource.review"),
-            "error": error.message_zh,
-            "done": "",
-        }
+        context = _resource_context(session, page, resource) | {"error": error.message_zh, "done": ""}
         return render(request, "catalog/resource.html", context, status=error.status)
     return RedirectResponse(f"/catalog/{code}?done={action}", status_code=303)
