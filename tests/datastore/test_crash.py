@@ -34,6 +34,12 @@ def _versions(home: Path) -> list[tuple[int, int]]:
     return [(n, r) for n, r in rows]
 
 
+@pytest.fixture(autouse=True)
+def sqlite_only(db_kind: str) -> None:
+    if db_kind != "sqlite":
+        pytest.skip("the kill test runs the CLI on the embedded SQLite default; the SQLite half runs it")
+
+
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A file that takes a few seconds to ingest, so a kill lands in the middle."""
@@ -45,9 +51,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("kill_after", [0.0, 0.4, 1.0])
-def test_kill_mid_ingest(tmp_path: Path, db_kind: str, kill_after: float, big: Path) -> None:
-    if db_kind != "sqlite":
-        pytest.skip("the kill test runs the CLI on the embedded SQLite default; the SQLite half runs it")
+def test_kill_mid_ingest(tmp_path: Path, kill_after: float, big: Path) -> None:
     home = tmp_path / "home"
     assert _digigov(home, "init", "--demo").wait(120) == 0
     small = tmp_path / "small.csv"
