@@ -22,21 +22,15 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import socket
-import statistics
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import uvicorn
+from loopback import consumer_token, percentiles, serve  # bench/loopback.py
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from digigov.app import create_app
 from digigov.catalog import service
 from digigov.catalog.models import Resource
 from digigov.catalog.schemas import ResourceCreate
@@ -45,9 +39,7 @@ from digigov.core.auth import SYSTEM
 from digigov.core.config import Settings
 from digigov.core.db import make_engine, unit_of_work, utcnow
 from digigov.demo import DEPARTMENTS, load_demo, load_reference_data
-from digigov.identity import service as identity
-from digigov.identity import tokens
-from digigov.identity.models import Department, User
+from digigov.identity.models import Department
 
 PASSWORD = "bench-demo-password-2026"
 
@@ -158,40 +150,6 @@ def build_home(home: Path, count: int, seed: int) -> tuple[Engine, float]:
     return engine, time.perf_counter() - start
 
 
-def consumer_token(engine: Engine, settings: Settings) -> str:
-    with unit_of_work(engine) as session:
-        user = session.scalars(select(User).where(User.username == "consumer")).one()
-        actor = identity.actor_for_user(session, user)
-        _, secret = tokens.create_token(session, actor, settings, name="bench", scopes=["*"])
-    return secret
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serve(settings: Settings, engine: Engine) -> Iterator[str]:
-    """The real app under uvicorn on 127.0.0.1, in a thread."""
-    port = _free_port()
-    app = create_app(settings, engine=engine)
-    runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=runner.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not runner.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not runner.started:
-        raise SystemExit("uvicorn did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        runner.should_exit = True
-        thread.join(10)
-
-
 def timed(client: httpx.Client, requests: list[str], warmup: int) -> list[float]:
     """Milliseconds per request after `warmup` untimed ones; every answer must be 200."""
     for path in requests[:warmup]:
@@ -203,11 +161,6 @@ def timed(client: httpx.Client, requests: list[str], warmup: int) -> list[float]
         times.append((time.perf_counter() - start) * 1000)
         response.raise_for_status()
     return times
-
-
-def percentiles(times: list[float]) -> tuple[float, float]:
-    cuts = statistics.quantiles(times, n=100, method="inclusive")
-    return statistics.median(times), cuts[98]
 
 
 def search_path(q: str) -> str:
