@@ -179,7 +179,7 @@ def _int(data: dict[str, Any], key: str, default: int, top: int) -> int:
     return number
 
 
-def package_dict(session: Session, resource: Resource) -> dict[str, Any]:
+def package_dict(session: Session, resource: Resource, versions_of: list[Version] | None = None) -> dict[str, Any]:
     """A resource in CKAN's package shape; our own metadata rides along in `extras`."""
     dept = session.get(Department, resource.department_id)
     organization = {"id": dept.code, "name": dept.code, "title": dept.name, "type": "organization"} if dept else None
@@ -198,7 +198,7 @@ def package_dict(session: Session, resource: Resource) -> dict[str, Any]:
         "extras": [{"key": k, "value": str(getattr(resource, k))} for k in EXTRAS if getattr(resource, k)],
         "metadata_created": resource.created_at.isoformat(),
         "metadata_modified": resource.updated_at.isoformat(),
-        "num_resources": len(resources := _resources(session, resource)),
+        "num_resources": len(resources := _resources(session, resource, versions_of)),
         "num_tags": len(resource.keywords),
         "resources": resources,
         "digigov_state": resource.state,
@@ -255,6 +255,7 @@ def package_search(session: Session, actor: Actor | None, data: dict[str, Any], 
     filters, terms = _fq(session, str(data.get("fq", "")))
     q = " ".join([str(data.get("q", "")).replace("*:*", ""), *terms]).strip()
     found = search.search_resources(session, _need(actor), q=q, filters=filters, limit=rows, offset=start)
+    page_versions = _versions_by_resource(session, [r.id for r in found.results])
     wanted = data.get("facet.field", "[]")
     try:
         fields = json.loads(wanted) if isinstance(wanted, str) else list(wanted)
@@ -263,7 +264,7 @@ def package_search(session: Session, actor: Actor | None, data: dict[str, Any], 
     facets, search_facets = _ckan_facets(session, found.facets, [str(f) for f in fields])
     return {
         "count": found.count,
-        "results": [package_dict(session, r) for r in found.results],
+        "results": [package_dict(session, r, page_versions.get(r.id, [])) for r in found.results],
         "facets": facets,
         "search_facets": search_facets,
         "sort": "score desc, metadata_modified desc",
@@ -423,9 +424,19 @@ CKAN_TYPES = {
 }
 
 
-def _resources(session: Session, resource: Resource) -> list[dict[str, Any]]:
-    stmt = select(Version).where(Version.resource_id == resource.id).order_by(Version.number.desc())
-    return [_resource_dict(resource, v) for v in session.scalars(stmt)]
+def _versions_by_resource(session: Session, resource_ids: list[int]) -> dict[int, list[Version]]:
+    """Every version of a page of resources in one query, newest first."""
+    found: dict[int, list[Version]] = {}
+    stmt = select(Version).where(Version.resource_id.in_(resource_ids)).order_by(Version.number.desc())
+    for version in session.scalars(stmt):
+        found.setdefault(version.resource_id, []).append(version)
+    return found
+
+
+def _resources(session: Session, resource: Resource, versions_of: list[Version] | None) -> list[dict[str, Any]]:
+    if versions_of is None:
+        versions_of = _versions_by_resource(session, [resource.id]).get(resource.id, [])
+    return [_resource_dict(resource, v) for v in versions_of]
 
 
 def _resource_dict(resource: Resource, version: Version) -> dict[str, Any]:
