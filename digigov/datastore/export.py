@@ -10,6 +10,7 @@ from typing import Any, Literal
 import duckdb
 from openpyxl import Workbook
 
+from digigov.core import engine
 from digigov.datastore.models import Version
 from digigov.datastore.query import quote
 
@@ -49,7 +50,7 @@ def export_version(home: Path, version: Version, fmt: Format) -> Path:
     if fmt == "parquet":
         return parquet
     out = Path(tempfile.mkdtemp(prefix="digigov-export-")) / f"data.{fmt}"
-    with duckdb.connect() as con:
+    with engine.cursor() as con:
         if fmt == "csv":
             body = out.with_suffix(".body")
             con.execute(

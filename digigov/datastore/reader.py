@@ -33,6 +33,7 @@ from digigov.datastore.infer import (
     null_count,
 )
 from digigov.datastore.jsonfile import stage_json
+from digigov.datastore.query import lookup_file
 from digigov.datastore.report import Column, ReadLimits, ReadReport, Rename, TextFallback
 from digigov.datastore.sniff import encoding_candidates, json_format, looks_binary, sniff_format
 from digigov.datastore.staging import Reject, Staged, connect, quote_name, sql_literal
@@ -41,6 +42,8 @@ from digigov.datastore.workbook import stage_workbook
 
 DATA_FILE = "data.parquet"
 REJECTS_FILE = "rejects.csv"
+ROW_GROUP_ROWS = 32_768  # small enough that reading one row for a lookup decodes little
+LOOKUP_MIN_ROWS = 100_000  # below this a filtered scan is already quick
 
 
 def read_to_parquet(
@@ -109,6 +112,8 @@ def _store(con: duckdb.DuckDBPyConnection, staged: Staged, work: Path, name: str
     names, renamed, notes = _final_names(staged, kept)
     typings = infer_types(con, [columns[i] for i in kept], names)
     rows, nulls, typings, fallbacks = _write_data(con, [columns[i] for i in kept], names, typings, work)
+    if rows >= LOOKUP_MIN_ROWS:
+        _write_lookups(con, work / DATA_FILE, names, typings)
     _write_rejects(staged.rejects, work / REJECTS_FILE)
     row = con.execute("SELECT count(*) FROM raw").fetchone()
     loaded = int(row[0]) if row else 0
@@ -210,9 +215,34 @@ def _copy(
     blank_row = " AND ".join(blank_cell(quote_name(column)) for column in columns)
     row = con.execute(
         f"COPY (SELECT {select} FROM raw WHERE NOT ({blank_row})) TO {sql_literal(str(path))} "
-        "(FORMAT parquet, COMPRESSION zstd)"
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def _write_lookups(con: duckdb.DuckDBPyConnection, path: Path, names: list[str], typings: list[Typing]) -> None:
+    """For each text column with too many distinct values for a Parquet dictionary (identifiers,
+    codes, names), a copy of its values with their row numbers sorted by value, so an equality
+    filter reads one row group of it and then only the row groups of the data that match.
+    """
+    plain = {
+        int(column)
+        for column, encodings in con.execute(
+            f"SELECT column_id, encodings FROM parquet_metadata({sql_literal(str(path))})"
+        ).fetchall()
+        if "DICTIONARY" not in str(encodings)
+    }
+    for k, (name, typing) in enumerate(zip(names, typings, strict=True)):
+        if typing.type != "string" or k not in plain:
+            continue
+        out = lookup_file(path, k)
+        out.parent.mkdir(exist_ok=True)
+        con.execute(
+            f"COPY (SELECT {quote_name(name)} AS v, file_row_number AS i "
+            f"FROM read_parquet({sql_literal(str(path))}, file_row_number = true) "
+            f"WHERE {quote_name(name)} IS NOT NULL ORDER BY v, i) TO {sql_literal(str(out))} "
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+        )
 
 
 def _null_counts(con: duckdb.DuckDBPyConnection, path: Path, width: int) -> list[int]:

@@ -1,0 +1,46 @@
+"""The set-based engine: one embedded DuckDB per process, a cursor per piece of work.
+
+Opening a DuckDB database costs tens of milliseconds and forgets the Parquet footers it has
+read, so queries share one in-memory database and take a cursor each (cursors are DuckDB's
+per-thread connections to the same database). Versions are immutable files, so the Parquet
+metadata cache never goes stale.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+MEMORY_LIMIT = "1GB"  # beyond this, sorts and joins spill to a temporary directory
+
+_lock = threading.Lock()
+_database: duckdb.DuckDBPyConnection | None = None
+
+
+def _open() -> duckdb.DuckDBPyConnection:
+    global _database
+    with _lock:
+        if _database is None:
+            _database = duckdb.connect(
+                config={
+                    "memory_limit": MEMORY_LIMIT,
+                    "temp_directory": tempfile.mkdtemp(prefix="digigov-engine-"),
+                    "preserve_insertion_order": True,
+                }
+            )
+            _database.execute("SET GLOBAL parquet_metadata_cache = true")
+        return _database
+
+
+@contextmanager
+def cursor() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB cursor on the process's engine, closed when the block ends."""
+    con = _open().cursor()
+    try:
+        yield con
+    finally:
+        con.close()
