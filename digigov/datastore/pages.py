@@ -80,7 +80,12 @@ def upload(
     allow_schema_change: Annotated[bool, Form()] = False,
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """Ingest an upload; the report shows on the page, a refusal above the form with nothing changed."""
+    """Ingest an upload; the report shows on the page, a refusal above the form with nothing changed.
+
+    A plain form post gets a 303 to the report. An htmx post (the page's script, showing upload
+    progress) gets the report page itself and its address in HX-Push-Url, because the browser
+    would follow a redirect silently and leave the address bar on the form.
+    """
     check_csrf(page, csrf)
     try:
         with session.begin_nested():
@@ -96,4 +101,9 @@ def upload(
             )
     except DigigovError as refused:
         return _render(request, session, page, settings, code, error=refused.message_zh, status=refused.status)
-    return RedirectResponse(f"/catalog/{code}/data?done={version.number}", status_code=303)
+    report_url = f"/catalog/{code}/data?done={version.number}"
+    if "hx-request" not in request.headers:
+        return RedirectResponse(report_url, status_code=303)
+    response = _render(request, session, page, settings, code, done=version.number)
+    response.headers["HX-Push-Url"] = report_url
+    return response
