@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -34,6 +35,9 @@ from digigov.datastore.versions import ingest_file
 from digigov.identity import service as identity
 from digigov.identity import tokens
 from digigov.identity.models import Department, User
+from digigov.policy import answering as policy_answering
+from digigov.policy import faqs as policy_faqs_module
+from digigov.policy import service as policy
 
 app = typer.Typer(
     help="digigov 数字政府平台：公共数据底座 + 政策大脑。",
@@ -140,12 +144,37 @@ def _load_demo_catalog(engine: Engine, settings: Settings) -> None:
 
     shared = Path(os.environ.get("DIGIGOV_DEMO_DATA", "../shared/data/real"))
     files = beijing_files(shared)
-    if not files:
+    if files:
+        with unit_of_work(engine) as session:
+            added = load_demo_catalog(session, home=settings.home, files=files, report=errors.print)
+        console.print(f"demo catalog: {added} real open-data files from {shared} ingested and published")
+    else:
         console.print(f"demo catalog: {shared} not found; skipping the real open-data files")
-        return
+    _load_demo_population(engine, settings)
+
+
+def _load_demo_population(engine: Engine, settings: Settings) -> None:
+    from digigov.demo import POPULATION_SEED, load_demo_population
+    from digigov.synth import write_population
+
+    started = time.perf_counter()
     with unit_of_work(engine) as session:
-        added = load_demo_catalog(session, home=settings.home, files=files, report=errors.print)
-    console.print(f"demo catalog: {added} real open-data files from {shared} ingested and published")
+        added = load_demo_population(
+            session,
+            home=settings.home,
+            write=write_population,
+            enterprises=settings.demo_enterprises,
+            persons=settings.demo_persons,
+            report=errors.print,
+        )
+    if not added:
+        console.print("demo catalog: synthetic population already loaded")
+        return
+    console.print(
+        f"demo catalog: synthetic population of {settings.demo_enterprises} enterprises and "
+        f"{settings.demo_persons} persons (seed {POPULATION_SEED}): {added} resources generated and published "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
 
 
 @app.command()
@@ -486,6 +515,145 @@ def resource_show(
                 console.print(f"  {key}: {body.labels[key]}")
             for field in body.fields:
                 console.print(f"  {field.position}. {field.name} {field.title} [{field.type.label}]")
+
+    _guarded(run)
+
+
+# --- policy library ----------------------------------------------------------------------------
+
+policy_app = typer.Typer(help="The policy library (政策文件库): import, search, ask.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("import")
+def policy_import(
+    path: Annotated[
+        Path, typer.Argument(help="A file, or a folder searched recursively for .txt .html .docx .pdf .md")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per document per line.")] = False,
+) -> None:
+    """Import policy documents; the same text twice is one document, a changed one a new revision."""
+
+    def run() -> int:
+        settings = _settings()
+        failed = 0
+        files = policy.files_under(path)
+        for file in files:
+            try:
+                with _ready(settings) as session:
+                    done = policy.import_file(session, _operator(), settings.home, file, source=str(file))
+            except DigigovError as error:
+                failed += 1
+                message = error.message if _english() else error.message_zh
+                if as_json:
+                    print(
+                        json.dumps({"source": str(file), "error": error.code, "message": message}, ensure_ascii=False)
+                    )
+                else:
+                    errors.print(f"[red]error:[/red] {file}: {message}")
+                continue
+            if as_json:
+                print(json.dumps(done.as_json(), ensure_ascii=False))
+            else:
+                console.print(f"{done.outcome:9} {done.doc_number or '—':18} {done.title}  [dim]{file}[/dim]")
+        if not as_json:
+            console.print(f"{len(files) - failed} of {len(files)} files imported")
+        return failed
+
+    if _guarded(run):
+        raise typer.Exit(Invalid.exit_code)
+
+
+@policy_app.command("faqs")
+def policy_faqs(
+    path: Annotated[Path, typer.Argument(help="JSONL, CSV or XLSX with question/问题 and answer/答案 columns")],
+    department: Annotated[str | None, typer.Option(help="Department for rows that name none.")] = None,
+) -> None:
+    """Import question/answer pairs as FAQ knowledge."""
+
+    def run() -> None:
+        settings = _settings()
+        if not path.is_file():
+            raise NotFound(f"No such file: {path}", f"文件不存在：{path}")
+        with _ready(settings) as session:
+            done = policy_faqs_module.import_faqs(
+                session, _operator(), settings.home, path.read_bytes(), path.name, department=department
+            )
+        console.print(f"FAQs added {done.added}, already present {done.unchanged}")
+
+    _guarded(run)
+
+
+@policy_app.command("search")
+def policy_search(
+    query: Annotated[str, typer.Argument(help='Words, a 文号, or a "quoted phrase"')],
+    limit: Annotated[int, typer.Option(help="How many hits.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the hits as a JSON list, best first.")] = False,
+) -> None:
+    """Search documents, clauses and FAQs."""
+
+    def run() -> None:
+        settings = _settings()
+        with _ready(settings) as session:
+            hits = policy.search(session, _operator(), settings.home, query, limit=limit)
+        if as_json:
+            print(json.dumps(hits, ensure_ascii=False))
+            return
+        for hit in hits:
+            where = hit["document"]["title"] if hit["document"] else f"常见问题：{hit['question']}"
+            number = (hit["document"] or {}).get("doc_number") or ""
+            console.print(f"[bold]{where}[/bold] {number} {hit['clause']}  [dim]{hit['score']:.2f}[/dim]")
+            console.print("  " + hit["text"][:120].replace("\n", " "))
+        if not hits:
+            console.print("no hits")
+
+    _guarded(run)
+
+
+@policy_app.command("ask")
+def policy_ask(
+    question: Annotated[str, typer.Argument(help="A question in everyday words")],
+    include_expired: Annotated[bool, typer.Option(help="Also use repealed or expired documents.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as one JSON object.")] = False,
+) -> None:
+    """Answer from the library with cited clauses, or say it does not know."""
+
+    def run() -> None:
+        settings = _settings()
+        with _ready(settings) as session:
+            answer = policy_answering.ask(
+                session,
+                _operator(),
+                settings.home,
+                question,
+                include_expired=include_expired,
+                llm_url=settings.llm_url,
+                llm_model=settings.llm_model,
+                llm_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+            )
+        if as_json:
+            print(json.dumps(answer.as_json(), ensure_ascii=False, default=str))
+            return
+        console.print(answer.answer)
+        for citation in answer.citations:
+            console.print(
+                f"  [dim]《{citation.title}》{citation.doc_number or ''} {citation.clause} {citation.url}[/dim]"
+            )
+        for document in answer.closest if answer.abstained else []:
+            console.print(f"  [dim]《{document['title']}》 {document['url']}[/dim]")
+
+    _guarded(run)
+
+
+@policy_app.command("reindex")
+def policy_reindex() -> None:
+    """Rebuild the policy search index from the library and swap it in."""
+
+    def run() -> None:
+        settings = _settings()
+        with _ready(settings) as session:
+            count = policy.rebuild_index(session, _operator(), settings.home)
+        console.print(f"index rebuilt: {count} passages")
 
     _guarded(run)
 

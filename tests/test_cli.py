@@ -44,8 +44,15 @@ class Result:
 
 
 def _run(home: Path, *args: str, extra: dict[str, str] | None = None) -> Result:
-    """Run the CLI in-process (the console entry point itself is tested once, below)."""
-    env = {"DIGIGOV_HOME": str(home), "LANG": "C.UTF-8", "DIGIGOV_DATABASE_URL": None, **(extra or {})}
+    """Run the CLI in-process (the console entry point itself is tested once, below); a small demo population."""
+    env = {
+        "DIGIGOV_HOME": str(home),
+        "LANG": "C.UTF-8",
+        "DIGIGOV_DATABASE_URL": None,
+        "DIGIGOV_DEMO_ENTERPRISES": "40",
+        "DIGIGOV_DEMO_PERSONS": "200",
+        **(extra or {}),
+    }
     result = CliRunner().invoke(app, list(args), env=env)
     return Result(result.exit_code, result.stdout, result.stderr)
 
@@ -159,6 +166,25 @@ def test_resource_commands(home: Path) -> None:
     assert taken.returncode == 6 and "is taken" in taken.stderr
     bad = _run(home, "resource", "create", "bad/code", "--title", "x", "--department", "HZ-SJJ")
     assert bad.returncode == 2 and "invalid code" in bad.stderr
+
+
+def test_init_demo_publishes_the_synthetic_population_once_without_the_shared_data(tmp_path: Path) -> None:
+    home, absent = tmp_path / "home", {"DIGIGOV_DEMO_DATA": str(tmp_path / "absent")}
+    first = _run(home, "init", "--demo", extra=absent)
+    said = " ".join(first.stdout.split())  # the console wraps long lines
+    assert first.returncode == 0, first.stderr
+    assert "skipping the real open-data files" in said
+    assert "synthetic population of 40 enterprises and 200 persons (seed 1): 2 resources generated" in said
+    for code, open_type in [("zj-qyfrjcxx", "restricted"), ("zj-rkjcxx", "prohibited")]:
+        shown = json.loads(_run(home, "resource", "show", code, "--json").stdout)
+        assert (shown["state"], shown["category"], shown["open_type"]) == ("published", "base", open_type)
+    events = _run(home, "audit", "verify").stdout
+    stored = sorted(home.rglob("*"))
+    again = _run(home, "init", "--demo", extra=absent)
+    assert again.returncode == 0 and "synthetic population already loaded" in " ".join(again.stdout.split())
+    assert _run(home, "audit", "verify").stdout == events  # no new event, so no new resource or version
+    assert sorted(home.rglob("*")) == stored
+    assert len(list((home / "versions").glob("*/*"))) == 2 and not list(home.glob(".demo-population-*"))
 
 
 def test_synth_writes_a_population(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ class Role(StrEnum):
     reviewer = "reviewer"
     auditor = "auditor"
     inspector = "inspector"
+    policy_officer = "policy_officer"
     public = "public"
 
     @property
@@ -43,6 +44,7 @@ ROLE_LABELS = {
     Role.reviewer: "审核员",
     Role.auditor: "审计员",
     Role.inspector: "执法检查员",
+    Role.policy_officer: "政策管理员",
     Role.public: "社会公众",
 }
 
@@ -61,6 +63,7 @@ class Actor:
 
 
 SYSTEM = Actor(user_id=None, username="system", department_id=None, roles=frozenset(Role))
+PUBLIC = Actor(user_id=None, username="public", department_id=None, roles=frozenset({Role.public}))
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         False,
         description="Demo mode: allows a generated secret key kept in the data home.",
     )
+    demo_enterprises: int = Field(
+        2000, ge=1, description="Synthetic enterprises the demo catalog gets when it is first loaded."
+    )
+    demo_persons: int = Field(
+        10000, ge=1, description="Synthetic persons the demo catalog gets when it is first loaded."
+    )
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the web server listens on.")
     cookie_secure: bool = Field(
@@ -49,6 +55,13 @@ class Settings(BaseSettings):
     )
     token_default_days: int = Field(90, ge=1, description="Default lifetime of a new API token.")
     token_max_days: int = Field(366, ge=1, description="Longest lifetime an API token may have.")
+    llm_url: str | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible endpoint (…/v1) that words policy answers from the "
+        "cited clauses only; unset (the default), answers are the quoted clauses themselves.",
+    )
+    llm_model: str = Field("default", description="Model name sent to the LLM endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer key for the LLM endpoint, if it needs one.")
 
     def resolved_database_url(self) -> str:
         """The configured metadata URL, or SQLite inside the data home."""

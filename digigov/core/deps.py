@@ -13,7 +13,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from digigov.core.auth import Actor
+from digigov.core.auth import PUBLIC, Actor
 from digigov.core.config import Settings
 from digigov.core.errors import NotAuthenticated
 
@@ -61,6 +61,21 @@ def get_actor(
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def get_actor_or_public(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """The actor behind the bearer token, or the anonymous public when there is none."""
+    if credentials is None or not credentials.credentials:
+        return PUBLIC
+    actor: Actor = request.app.state.authenticate_token(session, credentials.credentials)
+    return actor
+
+
+PublicActorDep = Annotated[Actor, Depends(get_actor_or_public)]
 
 # Ids fit PostgreSQL's integer; larger values are refused before they reach the database.
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]

@@ -65,8 +65,9 @@ def lookup_file(parquet: Path, position: int) -> Path:
 def read_rows(parquet: Path, columns: list[dict[str, str]], query: RowQuery, *, rows: int) -> RowPage:
     """Run a structured query; an unknown field, operator or bad value is an `Invalid` error.
 
-    Rows come back in `_id` order unless `sort` says otherwise; without a sort no ORDER BY is
-    sent, so DuckDB streams the scan and stops once the page is full. An `eq` filter on a
+    Rows come back in `_id` order unless `sort` says otherwise; without a sort and without a
+    lookup no ORDER BY is sent (a filtered scan keeps file order), so DuckDB streams the scan and
+    stops once the page is full. An `eq` filter on a
     column with a lookup file first finds the matching row numbers there, which lets the scan
     skip every row group that holds none of them.
     """
@@ -91,6 +92,8 @@ def read_rows(parquet: Path, columns: list[dict[str, str]], query: RowQuery, *, 
     if query.sort:
         sql += " ORDER BY " + ", ".join(f"{_column(f)} {'DESC' if d else 'ASC'}" for f, d in query.sort)
         sql += ", file_row_number"
+    elif lookups:
+        sql += " ORDER BY file_row_number"  # a join does not keep scan order; its matches are few to sort
     sql += f" LIMIT {query.limit}"
     if not keyset:
         sql += f" OFFSET {int(query.offset)}"

@@ -62,6 +62,17 @@ def current_page(request: Request, session: SessionDep, settings: SettingsDep) -
 PageDep = Annotated[Page, Depends(current_page)]
 
 
+def optional_page(request: Request, session: SessionDep, settings: SettingsDep) -> Page | None:
+    """The signed-in user if there is one; public pages also serve visitors who are not signed in."""
+    try:
+        return current_page(request, session, settings)
+    except LoginRequired:
+        return None
+
+
+OptionalPageDep = Annotated[Page | None, Depends(optional_page)]
+
+
 def check_csrf(page: Page, token: str | None) -> None:
     """Refuse a form post whose CSRF token is not the session's."""
     if not sessions.csrf_matches_token(page.csrf_token, token):
@@ -198,4 +209,4 @@ def revoke_token(
     return RedirectResponse("/tokens", status_code=303)
 
 
-__all__ = ["Page", "PageDep", "check_csrf", "current_page", "router"]
+__all__ = ["OptionalPageDep", "Page", "PageDep", "check_csrf", "current_page", "optional_page", "router"]

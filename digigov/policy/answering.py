@@ -1,0 +1,393 @@
+"""智能化政策问答: answer a question from retrieved clauses and FAQs, quoting and citing them, or decline.
+
+The answer is extractive by default: the sentences of the best passages that cover most of the
+question's content terms, each cited (title, 文号, clause path, link). When the best passage
+covers too little of the question the answer says it does not know and lists the closest
+documents instead of guessing. Repealed or expired documents are left out unless asked for.
+With `DIGIGOV_LLM_URL` set, an OpenAI-compatible model rewrites the answer from the cited
+passages only; the citations stay the retrieved ones, and any failure falls back to extractive.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import jieba
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from digigov.core import audit
+from digigov.core.auth import Actor, require
+from digigov.core.db import utcnow
+from digigov.core.errors import Invalid, NotFound
+from digigov.policy.events import AnswerRated, QuestionAsked
+from digigov.policy.index import Hit
+from digigov.policy.models import PolicyClause, PolicyDocument, PolicyFaq, PolicyQuestion, PolicyStatus
+from digigov.policy.service import clause_offset, open_index
+from digigov.policy.tokens import index_terms, normalize, synonyms_in
+
+CONFIDENT = 0.5  # share of the question's content terms the best passage must cover
+FAQ_MATCH = 0.6  # share of the question's terms an FAQ's question must share to answer by itself
+MAX_QUESTION = 500
+QUESTION_WORDS = re.compile(
+    r"请问|请教|咨询|想问|想知道|一下|什么|怎么办|怎么样|怎么|怎样|如何|哪些|哪个|哪里|哪儿|多少|是否|能否|能不能|可不可以|"
+    r"可以|有没有|有无|是不是|需要|需不需要|要不要|吗|呢|吧|啊|呀|我们|我|你们|您|的|了|是|有|在|和|与|及|或"
+)
+TITLE_REFERENCE = re.compile(r"《[^》]{0,200}》")  # another document's name says nothing about this text
+WORDLIKE = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
+SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a quoted sentence comes from: a clause of a document, or an FAQ."""
+
+    kind: Literal["clause", "faq"]
+    text: str
+    title: str
+    url: str
+    source: str
+    document_id: int | None = None
+    doc_number: str | None = None
+    clause: str = ""
+    status: str = PolicyStatus.in_force
+    faq_id: int | None = None
+    department: str | None = None
+    start: int | None = None  # offsets of `text` in the document's current revision
+    end: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "title": self.title,
+            "document_id": self.document_id,
+            "doc_number": self.doc_number,
+            "clause": self.clause,
+            "text": self.text,
+            "status": self.status,
+            "url": self.url,
+            "faq_id": self.faq_id,
+            "department": self.department,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    confidence: float
+    citations: list[Citation]
+    closest: list[dict[str, Any]] = field(default_factory=list)
+    question_id: int | None = None
+    written_by: Literal["extract", "model"] = "extract"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "question_id": self.question_id,
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "confidence": round(self.confidence, 3),
+            "citations": [c.as_json() for c in self.citations],
+            "closest": self.closest,
+            "written_by": self.written_by,
+        }
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A content word of the question and the words that may stand for it in formal text."""
+
+    word: str
+    alternatives: tuple[str, ...]
+    weight: float
+
+
+def concepts(question: str) -> list[Concept]:
+    """The question's content words (jieba), without question words and particles, each with its synonyms."""
+    found: dict[str, Concept] = {}
+    for word in jieba.cut(normalize(question)):
+        word = word.strip()
+        if not word or QUESTION_WORDS.fullmatch(word) or not WORDLIKE.search(word) or word in found:
+            continue
+        found[word] = Concept(word, (word, *synonyms_in(word)), 0.5 if len(word) == 1 else 1.0)
+    return list(found.values())
+
+
+def coverage(wanted: list[Concept], *texts: str) -> float:
+    """How much of the question a text speaks to: the weighted share of concepts it contains.
+
+    A concept counts when the text holds the word or a synonym; a word of four or more
+    characters counts half when most of its character pairs occur.
+    """
+    if not wanted:
+        return 0.0
+    text = normalize(TITLE_REFERENCE.sub("", "".join(texts)))
+    pairs = set(index_terms(text))
+    got = 0.0
+    for concept in wanted:
+        if any(alternative in text for alternative in concept.alternatives):
+            got += concept.weight
+        elif len(concept.word) >= 4:
+            own = index_terms(concept.word)
+            if own and sum(term in pairs for term in own) / len(own) >= 0.5:
+                got += concept.weight / 2
+    return got / sum(c.weight for c in wanted)
+
+
+def ask(
+    session: Session,
+    actor: Actor,
+    home: Path,
+    question: str,
+    *,
+    include_expired: bool = False,
+    llm_url: str | None = None,
+    llm_model: str = "default",
+    llm_key: str | None = None,
+    today: date | None = None,
+    record: bool = True,
+) -> Answer:
+    """Answer a question with cited clauses, or decline; the question is kept for the policy office."""
+    require(actor, "policy.library.read")
+    question = " ".join(question.split())
+    if not question:
+        raise Invalid("Ask a question.", "请输入问题。")
+    if len(question) > MAX_QUESTION:
+        raise Invalid(f"A question may be at most {MAX_QUESTION} characters.", f"问题最多 {MAX_QUESTION} 个字。")
+    answer = _answer(session, home, question, include_expired=include_expired, today=today or date.today())
+    if llm_url and not answer.abstained:
+        answer = _rewrite(answer, llm_url, llm_model, llm_key)
+    if not record:
+        return answer
+    row = PolicyQuestion(
+        question=question,
+        normalised=_normalise(question),
+        asked_by=actor.username if actor.user_id is not None else None,
+        abstained=answer.abstained,
+        answer=answer.answer,
+        citations=[c.as_json() for c in answer.citations],
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, QuestionAsked(question_id=row.id, abstained=answer.abstained))
+    return replace(answer, question_id=row.id)
+
+
+def _answer(session: Session, home: Path, question: str, *, include_expired: bool, today: date) -> Answer:
+    wanted = concepts(question)
+    statuses = None if include_expired else (PolicyStatus.in_force.value, PolicyStatus.amended.value)
+    hits = open_index(home).search(question, limit=20, kinds=("clause", "faq"), status=statuses)
+    documents = _documents(session, hits)
+    usable: list[tuple[float, Hit]] = []
+    for hit in hits:
+        document = documents.get(hit.passage.document_id)
+        if hit.passage.kind == "clause" and document is None:
+            continue  # the index is ahead of a rolled-back import
+        if document is not None and not include_expired and _expired(document, today):
+            continue
+        usable.append((coverage(wanted, hit.passage.text, hit.passage.title), hit))
+    closest = _closest(hits, documents)
+    faq = _faq_answer(session, wanted, usable)
+    if faq is not None:
+        return Answer(question, faq[0], False, faq[1], [faq[2]], closest)
+    ranked = sorted(usable, key=lambda pair: -pair[0])
+    best = ranked[0][0] if ranked else 0.0
+    if best < CONFIDENT:
+        names = "、".join(f"《{d['title']}》" for d in closest[:3])
+        text = "未在政策文件库中找到能回答这个问题的条款。" + (f"相关的文件可能有：{names}。" if names else "")
+        return Answer(question, text, True, best, [], closest)
+    quoted = [
+        _quote(session, hit, wanted, documents)
+        for score, hit in ranked[:3]
+        if score >= max(CONFIDENT, best * 0.8) and hit.passage.kind == "clause"
+    ]
+    citations = [c for c in quoted if c is not None][:2]
+    if not citations:
+        return Answer(question, "未在政策文件库中找到能回答这个问题的条款。", True, best, [], closest)
+    body = "\n".join(
+        f"根据《{c.title}》{c.doc_number or ''}{(' ' + c.clause) if c.clause else ''}：“{c.text}”" for c in citations
+    )
+    return Answer(question, body, False, best, citations, closest)
+
+
+def _documents(session: Session, hits: list[Hit]) -> dict[int, PolicyDocument]:
+    ids = {h.passage.document_id for h in hits if h.passage.kind != "faq"}
+    if not ids:
+        return {}
+    return {d.id: d for d in session.scalars(select(PolicyDocument).where(PolicyDocument.id.in_(ids)))}
+
+
+def _expired(document: PolicyDocument, today: date) -> bool:
+    return document.status == PolicyStatus.repealed or (
+        document.expiry_date is not None and document.expiry_date < today
+    )
+
+
+def _closest(hits: list[Hit], documents: dict[int, PolicyDocument]) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    for hit in hits:
+        document = documents.get(hit.passage.document_id)
+        if document is None or any(d["id"] == document.id for d in seen):
+            continue
+        seen.append(
+            {
+                "id": document.id,
+                "title": document.title,
+                "doc_number": document.doc_number,
+                "status": str(document.status),
+                "url": f"/policy/documents/{document.id}",
+            }
+        )
+    return seen[:5]
+
+
+def _faq_answer(
+    session: Session, wanted: list[Concept], usable: list[tuple[float, Hit]]
+) -> tuple[str, float, Citation] | None:
+    for _, hit in usable:
+        if hit.passage.kind != "faq":
+            continue
+        match = coverage(wanted, hit.passage.title)
+        if match < FAQ_MATCH:
+            continue
+        faq = session.get(PolicyFaq, int(hit.passage.key.partition(":")[2]))
+        if faq is None:
+            continue
+        citation = Citation(
+            kind="faq",
+            text=faq.answer,
+            title=faq.question,
+            url=f"/policy/faqs/{faq.id}",
+            source=faq.source,
+            faq_id=faq.id,
+            department=faq.department,
+        )
+        source = f"（{faq.department}常见问题）" if faq.department else "（常见问题）"
+        return f"{faq.answer}{source}", match, citation
+    return None
+
+
+def _quote(session: Session, hit: Hit, wanted: list[Concept], documents: dict[int, PolicyDocument]) -> Citation | None:
+    """The best one or two consecutive sentences of a clause passage, with their offsets."""
+    located = clause_offset(hit)
+    document = documents.get(hit.passage.document_id)
+    if located is None or document is None:
+        return None
+    clause = session.get(PolicyClause, located[0])
+    if clause is None:
+        return None
+    base = located[1]
+    text = hit.passage.text
+    sentences = [(m.start(), m.end()) for m in SENTENCE.finditer(text) if m.group().strip()]
+    if not sentences:
+        return None
+    scored = [(coverage(wanted, _substance(text[s:e], document)), k) for k, (s, e) in enumerate(sentences)]
+    score, k = max(scored)
+    start, end = sentences[k]
+    if k + 1 < len(sentences) and end - start < 60:
+        end = sentences[k + 1][1]
+    quote = text[start:end].strip()
+    if score == 0:
+        return None
+    offset = base - clause.start  # the passage's start inside the clause text
+    return Citation(
+        kind="clause",
+        text=quote,
+        title=document.title,
+        url=f"/policy/documents/{document.id}#c{clause.ordinal}",
+        source=document.source,
+        document_id=document.id,
+        doc_number=document.doc_number,
+        clause=clause.path,
+        status=str(document.status),
+        start=clause.start + offset + start + (len(text[start:end]) - len(text[start:end].lstrip())),
+        end=clause.start + offset + end,
+    )
+
+
+def _substance(sentence: str, document: PolicyDocument) -> str:
+    """A sentence without the document's own title and 文号: a heading line answers nothing."""
+    for own in (document.title, document.doc_number):
+        if own:
+            sentence = sentence.replace(own, "")
+    return sentence if len(WORDLIKE.findall(sentence)) >= 8 else ""
+
+
+def _rewrite(answer: Answer, url: str, model: str, key: str | None) -> Answer:
+    """Let an OpenAI-compatible model word the answer from the cited passages only."""
+    numbered = "\n".join(
+        f"[{k}] 《{c.title}》{c.doc_number or ''} {c.clause}：{c.text}" for k, c in enumerate(answer.citations, 1)
+    )
+    messages = [
+        {
+            "role": "system",
+            "content": "你是政务政策问答助手。只能依据给出的编号条款回答，不得添加条款以外的内容；"
+            "每句话后用[编号]注明依据；条款不足以回答时回答“无法根据现有条款回答”。",
+        },
+        {"role": "user", "content": f"条款：\n{numbered}\n\n问题：{answer.question}"},
+    ]
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        reply = httpx.post(
+            url.rstrip("/") + "/chat/completions",
+            json={"model": model, "messages": messages, "temperature": 0},
+            headers=headers,
+            timeout=30,
+        )
+        reply.raise_for_status()
+        text = str(reply.json()["choices"][0]["message"]["content"]).strip()
+    except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError):
+        return answer
+    if not text:
+        return answer
+    return replace(answer, answer=text, written_by="model")
+
+
+def _normalise(question: str) -> str:
+    return re.sub(r"[\s，。！？、,.!?；;：:“”\"'（）()]+", "", question)[:500]
+
+
+def rate(session: Session, actor: Actor, question_id: int, rating: int) -> PolicyQuestion:
+    """Record whether an answer helped (1) or not (-1); the last rating counts."""
+    require(actor, "policy.library.read")
+    if rating not in (1, -1):
+        raise Invalid("rating must be 1 (helpful) or -1 (not helpful).", "评价只能是 1（有帮助）或 -1（没有帮助）。")
+    row = session.get(PolicyQuestion, question_id)
+    if row is None:
+        raise NotFound(f"Question {question_id} does not exist.", f"问题 {question_id} 不存在。")
+    row.rating, row.rated_at = rating, utcnow()
+    audit.record(session, actor, AnswerRated(question_id=question_id, rating=rating))
+    return row
+
+
+def unanswered(session: Session, actor: Actor, *, limit: int = 50) -> list[dict[str, Any]]:
+    """The most-asked questions the library could not answer, or whose answer was rated unhelpful."""
+    require(actor, "policy.feedback.read")
+    missed = (PolicyQuestion.abstained.is_(True)) | (PolicyQuestion.rating == -1)
+    rows = session.execute(
+        select(
+            PolicyQuestion.normalised,
+            func.min(PolicyQuestion.question),
+            func.count(),
+            func.max(PolicyQuestion.asked_at),
+            func.sum(func.coalesce(PolicyQuestion.rating, 0)),
+        )
+        .where(missed)
+        .group_by(PolicyQuestion.normalised)
+        .order_by(func.count().desc(), func.max(PolicyQuestion.asked_at).desc())
+        .limit(limit)
+    ).all()
+    return [
+        {"question": question, "asked": int(count), "last_asked": last, "rating": int(rating or 0)}
+        for _, question, count, last, rating in rows
+    ]
