@@ -151,6 +151,27 @@ def _load_demo_catalog(engine: Engine, settings: Settings) -> None:
     else:
         console.print(f"demo catalog: {shared} not found; skipping the real open-data files")
     _load_demo_population(engine, settings)
+    _load_demo_policy(engine, settings, shared.parent / "policy")
+
+
+def _load_demo_policy(engine: Engine, settings: Settings, shared: Path) -> None:
+    from digigov.demo import FAQ_COLLECTION, load_demo_policy, policy_texts
+
+    started = time.perf_counter()
+    texts = policy_texts(shared)
+    with unit_of_work(engine) as session:
+        added, faqs = load_demo_policy(
+            session,
+            home=settings.home,
+            texts=texts,
+            faqs=shared.joinpath(*FAQ_COLLECTION),
+            report=errors.print,
+        )
+    where = f"{shared}" if shared.is_dir() else f"the shipped documents ({shared} not found)"
+    console.print(
+        f"policy library: {added} of {len(texts)} documents and {faqs} FAQs imported from {where} "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
 
 
 def _load_demo_population(engine: Engine, settings: Settings) -> None:

@@ -8,6 +8,7 @@ into the data home and ingested like any upload.
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ from digigov.identity import service as identity
 from digigov.identity.events import RegionsLoaded
 from digigov.identity.models import Department, Region, User
 from digigov.identity.regions import load_regions
+from digigov.policy import faqs as policy_faqs
+from digigov.policy import service as policy
+from digigov.policy.models import PolicyDocument
 
 
 def load_reference_data(session: Session) -> dict[str, int]:
@@ -58,6 +62,7 @@ DEPARTMENTS = [
     DemoDepartment("HZ-XH-SJJ", "杭州市西湖区市场监督管理局", "330106", parent="HZ-SJJ"),
     DemoDepartment("HZ-LP-SJJ", "杭州市临平区市场监督管理局", "330113", parent="HZ-SJJ"),
     DemoDepartment("WZ-MZJ", "温州市民政局", "330300"),
+    DemoDepartment("ZJ-ZFB", "浙江省人民政府办公厅", "330000"),
 ]
 
 # username, display name, department code, role
@@ -68,6 +73,7 @@ USERS = [
     ("steward", "王芳", "HZ-SJJ", Role.data_steward),
     ("consumer", "陈静", "HZ-RSJ", Role.data_consumer),
     ("inspector", "刘洋", "HZ-XH-SJJ", Role.inspector),
+    ("policy", "孙丽", "ZJ-ZFB", Role.policy_officer),
     ("citizen", "张三", None, Role.public),
 ]
 
@@ -343,3 +349,67 @@ PERSON_FIELDS = (
     _field("月缴社保月数", "截至数据基准日累计缴纳职工基本养老保险的月数。", title="累计缴纳社会保险月数"),
     _field("是否享受低保", "是否为最低生活保障对象。", title="是否享受最低生活保障"),
 )
+
+
+# --- the policy library -------------------------------------------------------------------------
+
+SHIPPED_POLICIES = Path(__file__).parent / "policy" / "shipped"
+# folder under ../shared/data/policy, file, id field, text field, source prefix, format
+POLICY_COLLECTIONS = [
+    ("govcn_state_council_docs", "docs.jsonl", "id", "text", "govcn", "txt"),
+    ("lawrefbook_zhejiang_local_regulations", "docs.jsonl", "id", "markdown", "lawrefbook", "md"),
+    ("ncp_covid_policy_qa", "corpus.jsonl", "docid", "text", "ncp", "txt"),
+]
+FAQ_COLLECTION = ("msgabench_gov_qa", "gov_qa.jsonl")
+
+
+@dataclass(frozen=True)
+class PolicyText:
+    source: str
+    text: str
+    format: str
+
+
+def policy_texts(shared: Path | None) -> list[PolicyText]:
+    """The documents the demo library holds: those shipped with the platform, and the real collections if present."""
+    texts = [
+        PolicyText(f"shipped:{path.name}", path.read_text(encoding="utf-8"), "txt")
+        for path in sorted(SHIPPED_POLICIES.glob("*.txt"))
+    ]
+    if shared is None or not shared.is_dir():
+        return texts
+    for folder, name, key, field, prefix, fmt in POLICY_COLLECTIONS:
+        path = shared / folder / name
+        if not path.is_file():
+            continue
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                record = json.loads(line)
+                texts.append(PolicyText(f"{prefix}:{record[key]}", str(record[field]), fmt))
+    return texts
+
+
+def load_demo_policy(
+    session: Session, *, home: Path, texts: list[PolicyText], faqs: Path | None, report: Callable[[str], None]
+) -> tuple[int, int]:
+    """Import the documents not imported before (by source) and the FAQ file; returns (documents, FAQs) added."""
+    done = set(session.scalars(select(PolicyDocument.source)))
+    added = 0
+    with policy.index_batch(home):
+        for item in texts:
+            if item.source in done:
+                continue
+            try:
+                with session.begin_nested():
+                    imported = policy.import_text(
+                        session, SYSTEM, home, item.text, source=item.source, format=item.format
+                    )
+            except DigigovError as refused:
+                report(f"policy demo: {item.source} refused: {refused.message_zh}")
+                continue
+            done.add(item.source)
+            added += imported.outcome != "unchanged"
+    faq_added = 0
+    if faqs is not None and faqs.is_file():
+        faq_added = policy_faqs.import_faqs(session, SYSTEM, home, faqs.read_bytes(), faqs.name).added
+    return added, faq_added

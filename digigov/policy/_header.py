@@ -71,8 +71,16 @@ def tidy_title(text: str) -> str:
 
     >>> tidy_title("国务院关于棉粮、糖粮挂钩奖售粮几 个 问 题 的 通 知"), tidy_title("财政部 税务总局关于X的公告")
     ('国务院关于棉粮、糖粮挂钩奖售粮几个问题的通知', '财政部 税务总局关于X的公告')
+    >>> tidy_title("关于做好复工的通知 关于做好复工的通知")
+    '关于做好复工的通知'
+
     """
-    return _LETTER_SPACED.sub(lambda match: match.group().replace(" ", ""), " ".join(text.split()))
+    title = _LETTER_SPACED.sub(lambda match: match.group().replace(" ", ""), " ".join(text.split()))
+    half, space, rest = title.partition(" ")
+    while space and rest.startswith(half) and len(half) >= 4:  # a crawl that printed the title twice
+        title = rest
+        half, space, rest = title.partition(" ")
+    return title
 
 
 # ---- 文号 and title ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from digigov.core.auth import Actor, require
 from digigov.core.errors import Invalid, NotFound
 from digigov.policy.events import FaqsImported
 from digigov.policy.models import PolicyFaq
-from digigov.policy.service import faq_passage, open_index
+from digigov.policy.service import faq_passage, index_passages
 
 HEADERS = {
     "question": ("question", "问题", "提问", "咨询问题"),
@@ -134,10 +134,11 @@ def import_faqs(
         )
         session.add(faq)
         added.append(faq)
+    if not added:
+        return FaqImport(0, unchanged, filename)  # nothing written, nothing to record
     session.flush()
     audit.record(session, actor, FaqsImported(added=len(added), unchanged=unchanged, source=filename[:200]))
-    if added:
-        open_index(home).add(faq_passage(faq) for faq in added)
+    index_passages(home, [faq_passage(faq) for faq in added])
     return FaqImport(len(added), unchanged, filename)
 
 

@@ -286,6 +286,15 @@ class PolicyIndex:
                 writer.delete_documents_by_term("key", passage.key)
                 writer.add_document(_document(passage))
 
+    def replace(self, document_ids: Collection[int], passages: Iterable[Passage]) -> None:
+        """Remove every passage of these documents and insert `passages`, in one commit."""
+        with self._writer() as writer:
+            for document_id in document_ids:
+                writer.delete_documents_by_term("document_id", document_id)
+            for passage in passages:
+                writer.delete_documents_by_term("key", passage.key)
+                writer.add_document(_document(passage))
+
     def remove_document(self, document_id: int) -> None:
         """Remove every passage of a document."""
         with self._writer() as writer:

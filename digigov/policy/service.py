@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -93,6 +95,53 @@ def open_index(home: Path) -> PolicyIndex:
             folder.mkdir(parents=True, exist_ok=True)
             _indexes[folder] = PolicyIndex(folder)
         return _indexes[folder]
+
+
+@dataclass
+class _Batch:
+    removed: set[int] = field(default_factory=set)
+    added: list[Passage] = field(default_factory=list)
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("policy_index_batch", default=None)
+
+
+@contextmanager
+def index_batch(home: Path) -> Iterator[None]:
+    """Gather the index changes of many imports and write them with one commit at the end.
+
+    Committing the index once per document dominates a bulk import; inside this block imports
+    only queue their changes. If the block fails, nothing is written to the index.
+    """
+    batch = _Batch()
+    token = _batch.set(batch)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if batch.removed or batch.added:
+        open_index(home).replace(batch.removed, batch.added)
+
+
+def replace_in_index(home: Path, document_ids: list[int], entries: list[Passage]) -> None:
+    """Swap a document's passages in the index (now, or at the end of the current batch)."""
+    batch = _batch.get()
+    if batch is None:
+        open_index(home).replace(set(document_ids), entries)
+        return
+    gone = set(document_ids)
+    batch.added = [p for p in batch.added if p.document_id not in gone or p.kind == "faq"]
+    batch.removed |= gone
+    batch.added.extend(entries)
+
+
+def index_passages(home: Path, entries: list[Passage]) -> None:
+    """Add passages that replace nothing (FAQs)."""
+    batch = _batch.get()
+    if batch is None:
+        open_index(home).add(entries)
+    else:
+        batch.added.extend(entries)
 
 
 def passages(document: PolicyDocument, clauses: list[PolicyClause], revision_text: str) -> Iterator[Passage]:
@@ -238,11 +287,9 @@ def import_text(
         DocumentImported(document_id=document.id, revision=revision.number, doc_number=document.doc_number, sha256=sha),
     )
     session.flush()
-    index = open_index(home)
-    index.remove_document(document.id)
-    index.add(passages(document, clauses, text))
+    replace_in_index(home, [document.id], list(passages(document, clauses, text)))
     for other in changed:
-        _reindex(session, index, other)
+        _reindex(session, home, other)
     return _imported(document, source, outcome)
 
 
@@ -362,15 +409,9 @@ def _resolve(session: Session, title: str | None, number: str | None, *, not_id:
     return None
 
 
-def _reindex(session: Session, index: PolicyIndex, document: PolicyDocument) -> None:
+def _reindex(session: Session, home: Path, document: PolicyDocument) -> None:
     revision = current_revision(session, document)
-    clauses = list(
-        session.scalars(
-            select(PolicyClause).where(PolicyClause.revision_id == revision.id).order_by(PolicyClause.ordinal)
-        )
-    )
-    index.remove_document(document.id)
-    index.add(passages(document, clauses, revision.text))
+    replace_in_index(home, [document.id], list(passages(document, document_clauses(session, document), revision.text)))
 
 
 def _imported(document: PolicyDocument, source: str, outcome: Outcome) -> Imported:

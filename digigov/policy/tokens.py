@@ -40,7 +40,9 @@ __all__ = [
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 RUN = re.compile(f"[{CJK}]+|[a-z0-9]+")
 MAX_QUERY_TERMS = 256  # a pasted page must not become a 10,000-clause query
-SYNONYM_WEIGHT = 0.3  # a synonym of a word typed counts 0.3 of it: enough to reach formal text, not to outrank the words typed
+SYNONYM_WEIGHT = (
+    0.3  # a synonym of a word typed counts 0.3 of it: enough to reach formal text, not to outrank the words typed
+)
 
 
 def _lines(name: str) -> list[str]:
