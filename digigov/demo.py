@@ -401,8 +401,8 @@ def load_demo_policy(
                 continue
             try:
                 with session.begin_nested():
-                    imported = policy.import_text(
-                        session, SYSTEM, home, item.text, source=item.source, format=item.format
+                    imported = policy.import_bytes(
+                        session, SYSTEM, home, item.text.encode(), f"document.{item.format}", source=item.source
                     )
             except DigigovError as refused:
                 report(f"policy demo: {item.source} refused: {refused.message_zh}")
