@@ -22,10 +22,13 @@ from importlib import resources
 from itertools import groupby
 
 __all__ = [
+    "RUN",
     "SYNONYMS",
+    "QUESTION_WORDS",
     "TERMS",
     "QueryTerms",
     "analyze_query",
+    "analyzed",
     "char_terms",
     "find_doc_numbers",
     "index_terms",
@@ -40,9 +43,8 @@ __all__ = [
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 RUN = re.compile(f"[{CJK}]+|[a-z0-9]+")
 MAX_QUERY_TERMS = 256  # a pasted page must not become a 10,000-clause query
-SYNONYM_WEIGHT = (
-    0.3  # a synonym of a word typed counts 0.3 of it: enough to reach formal text, not to outrank the words typed
-)
+# A synonym counts 0.3 of a word typed: enough to reach formal text, not to outrank what was typed.
+SYNONYM_WEIGHT = 0.3
 
 
 def _lines(name: str) -> list[str]:
@@ -92,8 +94,25 @@ def index_terms(text: str) -> list[str]:
     return terms
 
 
+def analyzed(text: str) -> tuple[str, str]:
+    """`index_terms` and `char_terms` of a text, each joined by spaces: what the index stores, built in one pass.
+
+    >>> analyzed("老年人, app")
+    ('老年 年人 app', '老 年 人')
+    """
+    bigrams: list[str] = []
+    chars: list[str] = []
+    for run in _runs(text):
+        if run[0] < "\u3400":
+            bigrams.append(run)
+            continue
+        bigrams.append(run if len(run) == 1 else " ".join(map(str.__add__, run, run[1:])))
+        chars.append(" ".join(run))
+    return " ".join(bigrams), " ".join(chars)
+
+
 def char_terms(text: str) -> list[str]:
-    """Single CJK characters of a text, indexed as a second, lighter field.
+    """Single CJK characters of a text, indexed as a second field (finds one-character queries, reordered words).
 
     >>> char_terms("社保 app")
     ['社', '保']
@@ -106,7 +125,7 @@ def synonyms_in(query: str) -> list[str]:
 
     Words are matched longest first, so 失业金 expands to 失业保险金 but its prefix 失业 does not.
 
-    >>> synonyms_in("老人坐公交有优惠吗")
+    >>> synonyms_in("老人坐公交")
     ['老年人', '长者', '高龄老人', '乘坐公共交通', '乘公交', '乘坐公交车']
     >>> synonyms_in("失业金")
     ['失业保险金']
@@ -139,6 +158,9 @@ class QueryTerms:
     chars: dict[str, float]
 
 
+# Words that make a question but match nothing useful; dropping them measured +0.006 passage R@5
+# on NCP and +0.008 FAQ R@1 on MSGABench. Single characters such as 的/是/有 stay: they occur
+# inside real words (目的, 是否, 有限).
 QUESTION_WORDS = re.compile(
     "请问|请教|想问|想知道|一下|什么|怎么办|怎么样|怎么|怎样|如何|哪些|哪个|哪里|哪儿|多少|是否|能否|能不能"
     "|可不可以|有没有|是不是|需不需要|要不要|吗|呢|吧"
@@ -147,9 +169,10 @@ DROP_QUESTION_WORDS = True
 
 
 def analyze_query(query: str) -> QueryTerms:
-    """Weighted terms of a query: typed terms count by repetition, synonym terms at SYNONYM_WEIGHT."""
+    """Weighted terms of a query without its question words: typed terms by repetition, synonyms at SYNONYM_WEIGHT."""
     if DROP_QUESTION_WORDS:
-        query = QUESTION_WORDS.sub(" ", query) if RUN.search(QUESTION_WORDS.sub(" ", query)) else query
+        content = QUESTION_WORDS.sub(" ", query)
+        query = content if RUN.search(content) else query
     bigrams = _capped(Counter(index_terms(query)))
     chars = _capped(Counter(char_terms(query)))
     for word in synonyms_in(query):
@@ -165,7 +188,7 @@ def _capped(counts: Counter[str]) -> dict[str, float]:
 
 
 def query_terms(query: str) -> list[str]:
-    """The query's index terms followed by its synonyms' terms, each once.
+    """The query's index terms (question words dropped) followed by its synonyms' terms, each once.
 
     >>> query_terms("失业金")
     ['失业', '业金', '业保', '保险', '险金']
