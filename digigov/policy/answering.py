@@ -38,7 +38,7 @@ QUESTION_WORDS = re.compile(
     r"请问|请教|咨询|想问|想知道|一下|什么|怎么办|怎么样|怎么|怎样|如何|哪些|哪个|哪里|哪儿|多少|是否|能否|能不能|可不可以|"
     r"可以|有没有|有无|是不是|需要|需不需要|要不要|吗|呢|吧|啊|呀|我们|我|你们|您|的|了|是|有|在|和|与|及|或"
 )
-QUOTES = re.compile("[\"“”＂「」『』]")
+QUOTES = re.compile('["“”＂「」『』]')
 TITLE_REFERENCE = re.compile(r"《[^》]{0,200}》")  # another document's name says nothing about this text
 WORDLIKE = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
