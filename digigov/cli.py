@@ -557,32 +557,37 @@ def policy_import(
 
     def run() -> int:
         settings = _settings()
-        failed = 0
         files = policy.files_under(path)
-        for file in files:
-            try:
-                with _ready(settings) as session:
-                    done = policy.import_file(session, _operator(), settings.home, file, source=str(file))
-            except DigigovError as error:
-                failed += 1
-                message = error.message if _english() else error.message_zh
-                if as_json:
-                    print(
-                        json.dumps({"source": str(file), "error": error.code, "message": message}, ensure_ascii=False)
-                    )
-                else:
-                    errors.print(f"[red]error:[/red] {file}: {message}")
-                continue
-            if as_json:
-                print(json.dumps(done.as_json(), ensure_ascii=False))
-            else:
-                console.print(f"{done.outcome:9} {done.doc_number or '—':18} {done.title}  [dim]{file}[/dim]")
+        with policy.index_batch(settings.home):  # one index commit for the whole folder
+            failed = _import_files(settings, files, as_json)
         if not as_json:
             console.print(f"{len(files) - failed} of {len(files)} files imported")
         return failed
 
     if _guarded(run):
         raise typer.Exit(Invalid.exit_code)
+
+
+def _import_files(settings: Settings, files: list[Path], as_json: bool) -> int:
+    """Import each file in its own transaction; a refused file is reported and the rest go on."""
+    failed = 0
+    for file in files:
+        try:
+            with _ready(settings) as session:
+                done = policy.import_file(session, _operator(), settings.home, file, source=str(file))
+        except DigigovError as error:
+            failed += 1
+            message = error.message if _english() else error.message_zh
+            if as_json:
+                print(json.dumps({"source": str(file), "error": error.code, "message": message}, ensure_ascii=False))
+            else:
+                errors.print(f"[red]error:[/red] {file}: {message}")
+            continue
+        if as_json:
+            print(json.dumps(done.as_json(), ensure_ascii=False))
+        else:
+            console.print(f"{done.outcome:9} {done.doc_number or '—':18} {done.title}  [dim]{file}[/dim]")
+    return failed
 
 
 @policy_app.command("faqs")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from digigov.core.types import UtcDateTime
 
 
 class DocumentSummary(BaseModel):
@@ -57,7 +59,7 @@ class DocumentRead(DocumentSummary):
     validity: str | None
     replaced_by_id: int | None
     source: str
-    updated_at: datetime
+    updated_at: UtcDateTime
     clauses: list[ClauseRead]
     cites: list[LinkRead]
     cited_by: list[LinkRead]
@@ -140,7 +142,7 @@ class RatingBody(BaseModel):
 class UnansweredRead(BaseModel):
     question: str
     asked: int
-    last_asked: datetime
+    last_asked: UtcDateTime
     rating: int
 
 

@@ -442,7 +442,7 @@ def titles(session: Session, ids: set[int | None]) -> dict[int, tuple[str, str |
         return {}
     rows = session.execute(
         select(PolicyDocument.id, PolicyDocument.title, PolicyDocument.doc_number).where(PolicyDocument.id.in_(wanted))
-    ).tuples()
+    )
     return {i: (title, number) for i, title, number in rows}
 
 
@@ -501,11 +501,7 @@ def search(
     )
     ids = {h.passage.document_id for h in hits if h.passage.kind != "faq"}
     sources = (
-        dict(
-            session.execute(select(PolicyDocument.id, PolicyDocument.source).where(PolicyDocument.id.in_(ids)))
-            .tuples()
-            .all()
-        )
+        dict(session.execute(select(PolicyDocument.id, PolicyDocument.source).where(PolicyDocument.id.in_(ids))).all())
         if ids
         else {}
     )
@@ -582,23 +578,17 @@ def browse(
 
 def facets(session: Session) -> dict[str, list[tuple[str, int]]]:
     """Issuers, years, statuses and topics with their document counts, for the browse page's filters."""
-    issuers = (
-        session.execute(
-            select(PolicyDocument.issuer, func.count())
-            .where(PolicyDocument.issuer.is_not(None))
-            .group_by(PolicyDocument.issuer)
-            .order_by(func.count().desc())
-            .limit(30)
-        )
-        .tuples()
-        .all()
-    )
-    statuses = (
-        session.execute(select(PolicyDocument.status, func.count()).group_by(PolicyDocument.status)).tuples().all()
-    )
+    issuers = session.execute(
+        select(PolicyDocument.issuer, func.count())
+        .where(PolicyDocument.issuer.is_not(None))
+        .group_by(PolicyDocument.issuer)
+        .order_by(func.count().desc())
+        .limit(30)
+    ).all()
+    statuses = session.execute(select(PolicyDocument.status, func.count()).group_by(PolicyDocument.status)).all()
     years: dict[str, int] = {}
     topics: dict[str, int] = {}
-    for issued, listed in session.execute(select(PolicyDocument.issue_date, PolicyDocument.topics)).tuples():
+    for issued, listed in session.execute(select(PolicyDocument.issue_date, PolicyDocument.topics)):
         if issued:
             years[str(issued.year)] = years.get(str(issued.year), 0) + 1
         for topic in listed or []:
