@@ -38,6 +38,54 @@ QUESTION_WORDS = re.compile(
     r"请问|请教|咨询|想问|想知道|一下|什么|怎么办|怎么样|怎么|怎样|如何|哪些|哪个|哪里|哪儿|多少|是否|能否|能不能|可不可以|"
     r"可以|有没有|有无|是不是|需要|需不需要|要不要|吗|呢|吧|啊|呀|我们|我|你们|您|的|了|是|有|在|和|与|及|或"
 )
+FUNCTION_CHARACTERS = set("对在给把被让向从到为以于就跟同与及或和的地得了着过吗呢吧啊呀么个些这那哪谁啥几多")
+PLACES = (
+    "北京",
+    "天津",
+    "河北",
+    "山西",
+    "内蒙古",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "上海",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "广西",
+    "海南",
+    "重庆",
+    "四川",
+    "贵州",
+    "云南",
+    "西藏",
+    "陕西",
+    "甘肃",
+    "青海",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+    "台湾",
+    "杭州",
+    "宁波",
+    "温州",
+    "嘉兴",
+    "湖州",
+    "绍兴",
+    "金华",
+    "衢州",
+    "舟山",
+    "台州",
+    "丽水",
+)
 QUOTES = re.compile('["“”＂「」『』]')
 TITLE_REFERENCE = re.compile(r"《[^》]{0,200}》")  # another document's name says nothing about this text
 WORDLIKE = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
@@ -120,8 +168,15 @@ def concepts(question: str) -> list[Concept]:
         word = word.strip()
         if not word or QUESTION_WORDS.fullmatch(word) or not WORDLIKE.search(word) or word in found:
             continue
+        if len(word) == 1 and word in FUNCTION_CHARACTERS:
+            continue
         found[word] = Concept(word, (word, *synonyms_in(word)), 0.5 if len(word) == 1 else 1.0)
     return list(found.values())
+
+
+def places(question: str) -> list[str]:
+    """Provinces and Zhejiang cities the question names: an answer must be about the same place."""
+    return [place for place in PLACES if place in question]
 
 
 def coverage(wanted: list[Concept], *texts: str) -> float:
@@ -190,6 +245,7 @@ def _answer(session: Session, home: Path, question: str, *, include_expired: boo
     unquoted = QUOTES.sub(" ", question)  # a question quoting a name is not a phrase search
     hits = open_index(home).search(unquoted, limit=20, kinds=("clause", "faq"), status=statuses)
     documents = _documents(session, hits)
+    named = places(question)
     usable: list[tuple[float, Hit]] = []
     for hit in hits:
         document = documents.get(hit.passage.document_id)
@@ -197,7 +253,11 @@ def _answer(session: Session, home: Path, question: str, *, include_expired: boo
             continue  # the index is ahead of a rolled-back import
         if document is not None and not include_expired and _expired(document, today):
             continue
-        usable.append((coverage(wanted, hit.passage.text, hit.passage.title), hit))
+        score = coverage(wanted, hit.passage.text, hit.passage.title)
+        about = f"{hit.passage.title}{hit.passage.issuer or ''}{hit.passage.text}"
+        if any(place not in about for place in named):
+            score /= 2  # a question about 上海 is not answered by a 浙江 rule
+        usable.append((score, hit))
     closest = _closest(hits, documents)
     faq = _faq_answer(session, wanted, usable)
     if faq is not None:
