@@ -31,7 +31,7 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-STARTUP_SECONDS = 60
+STARTUP_SECONDS = 300  # a first `digigov up` ingests 18 open-data files and imports 622 policy documents
 SHOTS = Path(tempfile.gettempdir()) / "digigov-shots"
 
 
