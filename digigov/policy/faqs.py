@@ -75,7 +75,10 @@ def read_faqs(data: bytes, filename: str) -> Iterator[FaqRow]:
                 raise Invalid(f"{filename} line {number} is not an object.", f"{filename} 第 {number} 行不是对象。")
             yield from _from_table(iter([list(record), list(record.values())]), filename, one=True)
         return
-    rows: list[list[object]] = [list(row) for row in csv.reader(io.StringIO(text))]
+    try:
+        rows: list[list[object]] = [list(row) for row in csv.reader(io.StringIO(text))]
+    except csv.Error as error:
+        raise Invalid(f"{filename} is not readable CSV: {error}.", f"{filename} 不是可读取的 CSV：{error}。") from None
     yield from _from_table(iter(rows), filename)
 
 

@@ -147,6 +147,10 @@ def test_faqs_answer_matching_questions_and_are_cited_as_faqs(client: TestClient
     assert answer["citations"][0]["department"] == "医保局" and "出生医学证明" in answer["answer"]
     broken = client.post("/api/v1/policy/faqs", files={"file": ("faq.csv", io.BytesIO(b"a,b\n1,2\n"))}, headers=admin)
     assert broken.status_code == 422 and "问题" in broken.json()["detail"]
+    carriage = client.post(
+        "/api/v1/policy/faqs", files={"file": ("faq.csv", io.BytesIO(b"question,answer\na\rb,c\x00\n"))}, headers=admin
+    )
+    assert carriage.status_code == 422, carriage.text
 
 
 def test_search_is_public_exact_on_a_doc_number_and_filtered(client: TestClient, token_for) -> None:  # type: ignore[no-untyped-def]
