@@ -601,10 +601,6 @@ def facets(session: Session) -> dict[str, list[tuple[str, int]]]:
     }
 
 
-def count_documents(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(PolicyDocument)) or 0)
-
-
 def rebuild_index(session: Session, actor: Actor, home: Path) -> int:
     """Write a fresh index from the database and swap it in; returns the number of passages."""
     require(actor, "policy.library.manage")
