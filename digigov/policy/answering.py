@@ -36,7 +36,10 @@ FAQ_MATCH = 0.6  # share of the question's terms an FAQ's question must share to
 MAX_QUESTION = 500
 QUESTION_WORDS = re.compile(
     r"请问|请教|咨询|想问|想知道|一下|什么|怎么办|怎么样|怎么|怎样|如何|哪些|哪个|哪里|哪儿|多少|是否|能否|能不能|可不可以|"
-    r"可以|有没有|有无|是不是|需要|需不需要|要不要|吗|呢|吧|啊|呀|我们|我|你们|您|的|了|是|有|在|和|与|及|或"
+    r"可以|有没有|有无|是不是|需要|需不需要|要不要|吗|呢|吧|啊|呀|我们|我|你们|您|的|了|是|有|在|和|与|及|或|"
+    # how much and when: the answer type asks for these (a quote must hold an amount, a time, a number)
+    r"多久|多长时间|几天|多少天|几年|多少年|几个月|多少钱|几块钱|多少元|什么时候|何时|几号|几点|"
+    r"会不会|能不能|算不算|还能|能够|能|会|算|打算|想|想要|要|应该|必须|一般"
 )
 FUNCTION_CHARACTERS = set("对在给把被让向从到为以于就跟同与及或和的地得了着过吗呢吧啊呀么个些这那哪谁啥几多")
 PLACES = (
@@ -86,10 +89,44 @@ PLACES = (
     "台州",
     "丽水",
 )
+QUOTE_CHARS = 150  # a quote runs on from its best sentence to about this length, within the passage
 QUOTES = re.compile('["“”＂「」『』]')
 TITLE_REFERENCE = re.compile(r"《[^》]{0,200}》")  # another document's name says nothing about this text
 WORDLIKE = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
+
+# What kind of answer a question asks for. An amount of money, a length of time or a date, or a
+# number: a quote without one does not answer "多少钱" however many of the question's words it has.
+NUMERAL = (
+    r"(?:[0-9０-９]+(?:[.．][0-9０-９]+)?"
+    r"|[零〇一二两三四五六七八九十百千万亿半]+(?:点[零〇一二三四五六七八九]+)?)"
+)
+NUMBERING = re.compile(
+    r"第[零〇一二两三四五六七八九十百千0-9]+[条章节款项编]|[（(][零〇一二三四五六七八九十0-9]+[）)]|"
+    r"(?:^|\n)\s*[一二三四五六七八九十]+[、.．]|(?:^|\n)\s*[0-9]+[、.．]"
+)
+ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        "money",
+        re.compile(r"多少钱|几块钱|多少元|多少万|多少亿|几万|给多少|补多少|奖多少|领多少|发多少|赔多少|收多少|交多少"),
+        re.compile(rf"{NUMERAL}\s*(?:多)?(?:元|块|万|亿|角)|免费|不收取|不得收取|免收|全额|百分之|{NUMERAL}\s*[%％倍]"),
+    ),
+    (
+        "time",
+        re.compile(
+            r"几天|多少天|几日|多少日|几个月|多少个月|几年|多少年|多久|多长时间|什么时候|何时|哪天|几号|几点|截止"
+        ),
+        re.compile(
+            rf"{NUMERAL}\s*个?(?:工作|自然)?(?:日|天|月|年|周|星期|小时|时|分钟)|[0-9]{{4}}\s*年|"
+            r"即日|当日|当天|次日|次月|当月|之日起|届满"
+        ),
+    ),
+    (
+        "number",
+        re.compile(r"多少|几个|几名|几人|几次|几倍|几成|几岁|多大|比例|多高|多远|多重|多长"),
+        re.compile(rf"{NUMERAL}|[%％]"),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -172,6 +209,19 @@ def concepts(question: str) -> list[Concept]:
             continue
         found[word] = Concept(word, (word, *synonyms_in(word)), 0.5 if len(word) == 1 else 1.0)
     return list(found.values())
+
+
+def answer_type(question: str) -> tuple[str, re.Pattern[str]] | None:
+    """The kind of answer a question asks for ("money", "time", "number") and what a quote must contain."""
+    for name, asks, says in ANSWER_TYPES:
+        if asks.search(question):
+            return name, says
+    return None
+
+
+def gives(kind: tuple[str, re.Pattern[str]] | None, text: str) -> bool:
+    """Whether a text holds an answer of that kind; clause and list numbers do not count."""
+    return kind is None or kind[1].search(NUMBERING.sub(" ", text)) is not None
 
 
 def places(question: str) -> list[str]:
@@ -268,14 +318,22 @@ def _answer(session: Session, home: Path, question: str, *, include_expired: boo
         names = "、".join(f"《{d['title']}》" for d in closest[:3])
         text = "未在政策文件库中找到能回答这个问题的条款。" + (f"相关的文件可能有：{names}。" if names else "")
         return Answer(question, text, True, best, [], closest)
+    kind = answer_type(question)
     quoted = [
-        _quote(session, hit, wanted, documents)
-        for score, hit in ranked[:3]
+        _quote(session, hit, wanted, documents, kind)
+        for score, hit in ranked[:5]
         if score >= max(CONFIDENT, best * 0.8) and hit.passage.kind == "clause"
     ]
     citations = [c for c in quoted if c is not None][:2]
     if not citations:
-        return Answer(question, "未在政策文件库中找到能回答这个问题的条款。", True, best, [], closest)
+        missing = {"money": "具体金额", "time": "具体期限或时间", "number": "具体数值"}.get(kind[0] if kind else "")
+        text = (
+            f"找到了相关条款，但其中没有这个问题要的{missing}，不能据此回答。"
+            if missing
+            else "未在政策文件库中找到能回答这个问题的条款。"
+        )
+        names = "、".join(f"《{d['title']}》" for d in closest[:3])
+        return Answer(question, text + (f"相关的文件可能有：{names}。" if names else ""), True, best, [], closest)
     body = "\n".join(
         f"根据《{c.title}》{c.doc_number or ''}{(' ' + c.clause) if c.clause else ''}：“{c.text}”" for c in citations
     )
@@ -339,8 +397,17 @@ def _faq_answer(
     return None
 
 
-def _quote(session: Session, hit: Hit, wanted: list[Concept], documents: dict[int, PolicyDocument]) -> Citation | None:
-    """The best one or two consecutive sentences of a clause passage, with their offsets."""
+def _quote(
+    session: Session,
+    hit: Hit,
+    wanted: list[Concept],
+    documents: dict[int, PolicyDocument],
+    kind: tuple[str, re.Pattern[str]] | None,
+) -> Citation | None:
+    """The best sentence of a clause passage and those after it, about QUOTE_CHARS long, with offsets.
+
+    When the question asks for an amount, a time or a number, only a quote that holds one answers.
+    """
     located = clause_offset(hit)
     document = documents.get(hit.passage.document_id)
     if located is None or document is None:
@@ -355,12 +422,16 @@ def _quote(session: Session, hit: Hit, wanted: list[Concept], documents: dict[in
         return None
     scored = [(coverage(wanted, _substance(text[s:e], document)), k) for k, (s, e) in enumerate(sentences)]
     score, k = max(scored)
-    start, end = sentences[k]
-    if k + 1 < len(sentences) and end - start < 60:
-        end = sentences[k + 1][1]
-    quote = text[start:end].strip()
     if score == 0:
         return None
+    start, end = sentences[k]
+    following = k + 1
+    while following < len(sentences) and end - start < QUOTE_CHARS:
+        end = sentences[following][1]
+        following += 1
+    if not gives(kind, text[start:end]):
+        return None
+    quote = text[start:end].strip()
     offset = base - clause.start  # the passage's start inside the clause text
     return Citation(
         kind="clause",

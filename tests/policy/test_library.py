@@ -118,6 +118,32 @@ def test_questions_are_answered_from_clauses_in_force_with_citations(
     assert [q.abstained for q in asked][-1] is True
 
 
+SUBSIDY = """杭州市人力资源和社会保障局关于高校毕业生创业补贴的通知
+杭人社发〔2023〕12号
+各区、县（市）人力资源和社会保障局：
+为鼓励高校毕业生自主创业，现就有关事项通知如下。
+一、补贴对象
+在杭州市创办企业的高校毕业生，可以申请一次性创业补贴。
+二、申请方式
+符合条件的高校毕业生通过浙江政务服务网提出申请，人力社保部门自受理之日起十个工作日内完成审核。
+杭州市人力资源和社会保障局
+2023年3月1日
+"""
+
+
+def test_a_question_asking_for_an_amount_is_not_answered_by_a_clause_without_one(client: TestClient, token_for) -> None:  # type: ignore[no-untyped-def]
+    upload(client, token_for("admin"), "subsidy.txt", SUBSIDY)
+    how_much = client.post("/api/v1/policy/ask", json={"question": "高校毕业生在杭州创业，一次性创业补贴能领多少钱？"})
+    assert how_much.status_code == 200, how_much.text
+    declined = how_much.json()
+    assert declined["abstained"] is True and declined["citations"] == []
+    assert "具体金额" in declined["answer"], "it says what the clauses lack"
+    assert declined["closest"][0]["title"].startswith("杭州市人力资源和社会保障局关于高校毕业生创业补贴")
+    how_long = client.post("/api/v1/policy/ask", json={"question": "高校毕业生申请一次性创业补贴，审核要多久？"}).json()
+    assert how_long["abstained"] is False
+    assert how_long["citations"][0]["clause"] == "二" and "十个工作日" in how_long["citations"][0]["text"]
+
+
 def test_ratings_and_the_unanswered_list_for_the_policy_office(client: TestClient, token_for) -> None:  # type: ignore[no-untyped-def]
     for _ in range(2):
         declined = client.post("/api/v1/policy/ask", json={"question": "宠物狗可以坐地铁吗？"}).json()
