@@ -376,8 +376,9 @@ def ask_all(library: Library, outcomes: list[Outcome], *, include_expired: bool 
 
 
 def figures_ours(library: Library, outcomes: list[Outcome]) -> Figures:
-    back = {v: k for k, v in library.ids.items()}
-    figures = ranking_figures([[back[i] for i in o.ranking] for o in outcomes], [o.q.gold for o in outcomes])
+    # by document id: two crawls of one notice are one document, and either source's question is about it
+    golds = [str(library.ids.get(o.q.gold)) for o in outcomes]
+    figures = ranking_figures([[str(i) for i in o.ranking] for o in outcomes], golds)
     n = max(len(outcomes), 1)
     figures["passage R@5"] = sum(o.passage for o in outcomes) / n
     if any(o.answer is None for o in outcomes):
@@ -400,17 +401,24 @@ def figures_ours(library: Library, outcomes: list[Outcome]) -> Figures:
     return figures
 
 
-def figures_baseline(bm25: PlainBM25, ws: list[Window], questions: list[Question]) -> Figures:
+def figures_baseline(
+    bm25: PlainBM25, ws: list[Window], questions: list[Question], library: Library | None = None
+) -> Figures:
+    """The baseline's figures; with a library, two crawls of one notice count as one document, as for ours."""
+
+    def same(source: str) -> str:
+        return str(library.ids.get(source, source)) if library is not None else source
+
     rankings, passage, answer, first_doc, recall, f1 = [], 0, 0, 0, 0.0, 0.0
     for q in questions:
         top = [ws[i] for i in bm25.search(q.text, 1000)]
-        rankings.append(list(dict.fromkeys(w.doc for w in top)))
+        rankings.append(list(dict.fromkeys(same(w.doc) for w in top)))
         passage += any(window_ok(q, w) for w in top[:5])
         answer += bool(top) and window_ok(q, top[0])
-        first_doc += bool(top) and top[0].doc == q.gold
+        first_doc += bool(top) and same(top[0].doc) == same(q.gold)
         r, f = rouge_l(q.answer, top[0].text) if top else (0.0, 0.0)
         recall, f1 = recall + r, f1 + f
-    figures = ranking_figures(rankings, [q.gold for q in questions])
+    figures = ranking_figures(rankings, [same(q.gold) for q in questions])
     n = max(len(questions), 1)
     figures["passage R@5"] = passage / n
     figures["answer contains gold"] = answer / n
@@ -783,7 +791,7 @@ def run(args: argparse.Namespace, rng: random.Random, report: Report, home: Path
             shutil.rmtree(batch_home, ignore_errors=True)
     with report.phase(f"NCP search ({len(ncp)} questions, ours + baseline)"):
         ncp_out = evaluate_ours(library, ncp)
-        base_ncp = figures_baseline(bm25, ws, ncp)
+        base_ncp = figures_baseline(bm25, ws, ncp, library)
     with report.phase(f"NCP ask ({len(ncp)} questions, default and include_expired=True)"):
         expired = [Outcome(o.q, o.ranking, o.passage) for o in ncp_out]
         ask_all(library, ncp_out)
@@ -797,7 +805,7 @@ def run(args: argparse.Namespace, rng: random.Random, report: Report, home: Path
     with report.phase(f"own questions ({len(own)}: search + ask, ours + baseline)"):
         own_out = evaluate_ours(library, own)
         ask_all(library, own_out)
-        report.add_all("own questions", figures_ours(library, own_out), figures_baseline(bm25, ws, own))
+        report.add_all("own questions", figures_ours(library, own_out), figures_baseline(bm25, ws, own, library))
     with report.phase("unanswerable, no FAQs imported"):
         run_unanswerable(library, unanswerable, "(no FAQs)", report, args.examples)
     if not args.skip_sweep:
