@@ -421,15 +421,20 @@ def _quote(
     if not sentences:
         return None
     scored = [(coverage(wanted, _substance(text[s:e], document)), k) for k, (s, e) in enumerate(sentences)]
-    score, k = max(scored)
-    if score == 0:
+    best = max(score for score, _ in scored)
+    if best == 0:
         return None
-    start, end = sentences[k]
-    following = k + 1
-    while following < len(sentences) and end - start < QUOTE_CHARS:
-        end = sentences[following][1]
-        following += 1
-    if not gives(kind, text[start:end]):
+    for score, k in sorted(scored, key=lambda pair: (-pair[0], pair[1])):
+        if score < best / 2:
+            return None  # no sentence that speaks to the question holds what it asks for
+        start, end = sentences[k]
+        following = k + 1
+        while following < len(sentences) and end - start < QUOTE_CHARS:
+            end = sentences[following][1]
+            following += 1
+        if gives(kind, text[start:end]):
+            break
+    else:
         return None
     quote = text[start:end].strip()
     offset = base - clause.start  # the passage's start inside the clause text
