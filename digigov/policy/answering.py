@@ -29,7 +29,7 @@ from digigov.policy.events import AnswerRated, QuestionAsked
 from digigov.policy.index import Hit
 from digigov.policy.models import PolicyClause, PolicyDocument, PolicyFaq, PolicyQuestion, PolicyStatus
 from digigov.policy.service import clause_offset, open_index
-from digigov.policy.tokens import index_terms, normalize, synonyms_in
+from digigov.policy.tokens import index_terms, normalize, synonym_words, synonyms_in
 
 CONFIDENT = 0.5  # share of the question's content terms the best passage must cover
 FAQ_MATCH = 0.6  # share of the question's terms an FAQ's question must share to answer by itself
@@ -41,7 +41,7 @@ QUESTION_WORDS = re.compile(
     r"多久|多长时间|几天|多少天|几年|多少年|几个月|多少钱|几块钱|多少元|什么时候|何时|几号|几点|"
     r"会不会|能不能|算不算|还能|能够|能|会|算|打算|想|想要|要|应该|必须|一般"
 )
-FUNCTION_CHARACTERS = set("对在给把被让向从到为以于就跟同与及或和的地得了着过吗呢吧啊呀么个些这那哪谁啥几多")
+FUNCTION_CHARACTERS = set("对在给把被让向从到为以于就跟同与及或和的地得了着过吗呢吧啊呀么个些这那哪谁啥几多请")
 PLACES = (
     "北京",
     "天津",
@@ -89,6 +89,7 @@ PLACES = (
     "台州",
     "丽水",
 )
+LEAD_IN_CHARS = 200  # a parent clause up to this long is a list's lead-in, counted with each item
 QUOTE_CHARS = 150  # a quote runs on from its best sentence to about this length, within the passage
 QUOTES = re.compile('["“”＂「」『』]')
 TITLE_REFERENCE = re.compile(r"《[^》]{0,200}》")  # another document's name says nothing about this text
@@ -201,7 +202,11 @@ class Concept:
 def concepts(question: str) -> list[Concept]:
     """The question's content words (jieba), without question words and particles, each with its synonyms."""
     found: dict[str, Concept] = {}
-    for word in jieba.cut(normalize(question)):
+    text = normalize(question)
+    for word in synonym_words(text):  # a word of the synonym table is one concept, however jieba would cut it
+        found[word] = Concept(word, (word, *synonyms_in(word)), 1.0)
+        text = text.replace(word, " ")
+    for word in jieba.cut(text):
         word = word.strip()
         if not word or QUESTION_WORDS.fullmatch(word) or not WORDLIKE.search(word) or word in found:
             continue
@@ -295,6 +300,7 @@ def _answer(session: Session, home: Path, question: str, *, include_expired: boo
     unquoted = QUOTES.sub(" ", question)  # a question quoting a name is not a phrase search
     hits = open_index(home).search(unquoted, limit=20, kinds=("clause", "faq"), status=statuses)
     documents = _documents(session, hits)
+    leads = _lead_ins(session, hits)
     named = places(question)
     usable: list[tuple[float, Hit]] = []
     for hit in hits:
@@ -303,7 +309,7 @@ def _answer(session: Session, home: Path, question: str, *, include_expired: boo
             continue  # the index is ahead of a rolled-back import
         if document is not None and not include_expired and _expired(document, today):
             continue
-        score = coverage(wanted, hit.passage.text, hit.passage.title)
+        score = coverage(wanted, hit.passage.text, hit.passage.title, leads.get(hit.passage.key, ""))
         about = f"{hit.passage.title}{hit.passage.issuer or ''}{hit.passage.text}"
         if any(place not in about for place in named):
             score /= 2  # a question about 上海 is not answered by a 浙江 rule
@@ -345,6 +351,39 @@ def _documents(session: Session, hits: list[Hit]) -> dict[int, PolicyDocument]:
     if not ids:
         return {}
     return {d.id: d for d in session.scalars(select(PolicyDocument).where(PolicyDocument.id.in_(ids)))}
+
+
+def _lead_ins(session: Session, hits: list[Hit]) -> dict[str, str]:
+    """For a list item such as 第二十二条(二), its parent's lead-in ("生育子女的夫妻，可以获得下列福利待遇：").
+
+    An item says what it grants but not to whom or when; the sentence that opens its list does.
+    """
+    ids = {key: located[0] for key, located in ((h.passage.key, clause_offset(h)) for h in hits) if located}
+    if not ids:
+        return {}
+    clauses = {c.id: c for c in session.scalars(select(PolicyClause).where(PolicyClause.id.in_(set(ids.values()))))}
+    wanted = {(c.revision_id, c.parent_ordinal) for c in clauses.values() if c.parent_ordinal is not None}
+    if not wanted:
+        return {}
+    revisions = {revision for revision, _ in wanted}
+    parents = {
+        (c.revision_id, c.ordinal): c
+        for c in session.scalars(
+            select(PolicyClause).where(
+                PolicyClause.revision_id.in_(revisions),
+                PolicyClause.ordinal.in_({ordinal for _, ordinal in wanted}),
+            )
+        )
+    }
+    leads: dict[str, str] = {}
+    for key, clause_id in ids.items():
+        clause = clauses.get(clause_id)
+        parent = None
+        if clause is not None and clause.parent_ordinal is not None:
+            parent = parents.get((clause.revision_id, clause.parent_ordinal))
+        if parent is not None:
+            leads[key] = parent.text if len(parent.text) <= LEAD_IN_CHARS else parent.heading
+    return leads
 
 
 def _expired(document: PolicyDocument, today: date) -> bool:

@@ -37,6 +37,7 @@ __all__ = [
     "query_terms",
     "quoted_phrases",
     "snippet",
+    "synonym_words",
     "synonyms_in",
 ]
 
@@ -136,6 +137,15 @@ def synonyms_in(query: str) -> list[str]:
         for group in _GROUPS_OF[word]:
             found.extend(other for other in group if other not in text and other not in found)
     return found
+
+
+def synonym_words(text: str) -> list[str]:
+    """The words of the synonym table in a text, longest first where they overlap, once each.
+
+    >>> synonym_words("老婆生孩子，老公能请几天陪产假？")
+    ['老婆', '生孩子', '老公', '陪产假']
+    """
+    return list(dict.fromkeys(_SYNONYM_WORDS.findall(normalize(text))))
 
 
 def _groups_of() -> dict[str, list[tuple[str, ...]]]:
