@@ -144,6 +144,27 @@ def test_a_question_asking_for_an_amount_is_not_answered_by_a_clause_without_one
     assert how_long["citations"][0]["clause"] == "二" and "十个工作日" in how_long["citations"][0]["text"]
 
 
+FAMILY = """浙江省人口与计划生育条例
+第一章　总则
+第一条　为了实现人口与经济、社会、资源、环境的协调发展，制定本条例。
+第二章　奖励与保障
+第二条　符合法律、法规规定生育子女的夫妻，可以获得下列福利待遇：
+（一）女方在享受国家规定产假的基础上，一孩延长产假六十天，二孩、三孩延长产假九十天；
+（二）男方享受十五天护理假，护理假期间的工资、奖金和其他福利待遇由用人单位照发；
+（三）在子女三周岁内，夫妻双方每年各享受十天育儿假。
+第三条　独生子女家庭父母一方年满六十周岁的，独生子女每年享受五天陪护父母假。
+"""
+
+
+def test_an_everyday_question_finds_the_list_item_that_answers_it(client: TestClient, token_for) -> None:  # type: ignore[no-untyped-def]
+    upload(client, token_for("admin"), "family.txt", FAMILY)
+    answer = client.post("/api/v1/policy/ask", json={"question": "老婆生孩子，老公能请几天陪产假？"}).json()
+    assert answer["abstained"] is False, answer["answer"]
+    cited = answer["citations"][0]
+    assert cited["clause"].endswith("第二条(二)"), "陪产假 is 护理假, 老公 is 男方, and the lead-in says 生育"
+    assert "十五天护理假" in cited["text"]
+
+
 def test_ratings_and_the_unanswered_list_for_the_policy_office(client: TestClient, token_for) -> None:  # type: ignore[no-untyped-def]
     for _ in range(2):
         declined = client.post("/api/v1/policy/ask", json={"question": "宠物狗可以坐地铁吗？"}).json()
