@@ -8,7 +8,7 @@ There is deliberately no `datastore_search_sql`: CKAN's own had two injection CV
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from digigov import __version__
@@ -84,13 +84,16 @@ class CkanError(Exception):
 
 Action = Callable[[Session, Actor | None, dict[str, Any], Path], Any]
 ACTIONS: dict[str, Action] = {}
+PLAIN: set[str] = set()  # actions whose results are already plain JSON values: no jsonable_encoder pass
 
 
-def action(name: str) -> Callable[[Action], Action]:
-    """Register a function as a CKAN action."""
+def action(name: str, *, plain: bool = False) -> Callable[[Action], Action]:
+    """Register a function as a CKAN action; `plain` when it returns only dicts, lists, str, numbers."""
 
     def register(fn: Action) -> Action:
         ACTIONS[name] = fn
+        if plain:
+            PLAIN.add(name)
         return fn
 
     return register
@@ -148,7 +151,8 @@ async def call(name: str, request: Request, session: SessionDep) -> JSONResponse
         session.rollback()
         status, kind, body = _translate(error)
         return JSONResponse({"help": help_url, "success": False, "error": {**body, "__type": kind}}, status_code=status)
-    return JSONResponse({"help": help_url, "success": True, "result": jsonable_encoder(result)})
+    encoded = result if name in PLAIN else jsonable_encoder(result)
+    return JSONResponse({"help": help_url, "success": True, "result": encoded})
 
 
 def _translate(error: DigigovError) -> tuple[int, str, dict[str, Any]]:
@@ -182,26 +186,35 @@ def _int(data: dict[str, Any], key: str, default: int, top: int) -> int:
 def package_dict(session: Session, resource: Resource, versions_of: list[Version] | None = None) -> dict[str, Any]:
     """A resource in CKAN's package shape; our own metadata rides along in `extras`."""
     dept = session.get(Department, resource.department_id)
-    organization = {"id": dept.code, "name": dept.code, "title": dept.name, "type": "organization"} if dept else None
+    values = {c.key: getattr(resource, c.key) for c in _PACKAGE_COLUMNS}
+    return _package(values, (dept.code, dept.name) if dept else None, _resources(session, resource, versions_of))
+
+
+def _package(
+    resource: Mapping[Any, Any], department: tuple[str, str] | None, resources: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The package shape of a resource's _PACKAGE_COLUMNS, given its department (code, name)."""
+    code = department[0] if department else None
+    organization = {"id": code, "name": code, "title": department[1], "type": "organization"} if department else None
     return {
-        "id": resource.code,
-        "name": resource.code,
-        "title": resource.title,
-        "notes": resource.abstract,
+        "id": resource["code"],
+        "name": resource["code"],
+        "title": resource["title"],
+        "notes": resource["abstract"],
         "type": "dataset",
-        "state": "active" if resource.state == ResourceState.published else "draft",
-        "private": resource.state != ResourceState.published,
-        "owner_org": dept.code if dept else None,
+        "state": "active" if resource["state"] == ResourceState.published else "draft",
+        "private": resource["state"] != ResourceState.published,
+        "owner_org": code,
         "organization": organization,
-        "tags": [{"name": k, "display_name": k} for k in resource.keywords],
-        "groups": [{"name": s, "title": s, "display_name": s} for s in resource.subjects],
-        "extras": [{"key": k, "value": str(getattr(resource, k))} for k in EXTRAS if getattr(resource, k)],
-        "metadata_created": resource.created_at.isoformat(),
-        "metadata_modified": resource.updated_at.isoformat(),
-        "num_resources": len(resources := _resources(session, resource, versions_of)),
-        "num_tags": len(resource.keywords),
+        "tags": [{"name": k, "display_name": k} for k in resource["keywords"]],
+        "groups": [{"name": s, "title": s, "display_name": s} for s in resource["subjects"]],
+        "extras": [{"key": k, "value": str(resource[k])} for k in EXTRAS if resource[k]],
+        "metadata_created": resource["created_at"].isoformat(),
+        "metadata_modified": resource["updated_at"].isoformat(),
+        "num_resources": len(resources),
+        "num_tags": len(resource["keywords"]),
         "resources": resources,
-        "digigov_state": resource.state,
+        "digigov_state": resource["state"],
     }
 
 
@@ -249,41 +262,83 @@ def _fq(session: Session, fq: str) -> tuple[dict[str, list[str]], list[str]]:
     return filters, extra_terms
 
 
-@action("package_search")
+@action("package_search", plain=True)
 def package_search(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
     rows, start = _int(data, "rows", 10, ROWS_MAX), _int(data, "start", 0, 10**7)
     filters, terms = _fq(session, str(data.get("fq", "")))
     q = " ".join([str(data.get("q", "")).replace("*:*", ""), *terms]).strip()
-    found = search.search_resources(session, _need(actor), q=q, filters=filters, limit=rows, offset=start)
-    page_versions = _versions_by_resource(session, [r.id for r in found.results])
-    wanted = data.get("facet.field", "[]")
     try:
-        fields = json.loads(wanted) if isinstance(wanted, str) else list(wanted)
-    except ValueError:
-        raise CkanError(409, "Validation Error", {"facet.field": ["Not a JSON list"]}) from None
-    facets, search_facets = _ckan_facets(session, found.facets, [str(f) for f in fields])
+        fields, bad_fields = _facet_fields(data), None
+    except CkanError as error:  # reported after the search, so a missing token still comes first
+        fields, bad_fields = [], error
+    wanted = [FQ_FIELDS[f] for f in fields if f in FQ_FIELDS]
+    found = search.match_resources(session, _need(actor), q=q, filters=filters, limit=rows, offset=start, facets=wanted)
+    if bad_fields is not None:
+        raise bad_fields
+    named = session.execute(select(Department.id, Department.code, Department.name))
+    departments = {dept_id: (code, name) for dept_id, code, name in named}
+    page_versions = _versions_by_resource(session, found.ids)
+    results = []
+    for row in _package_rows(session, found.ids):
+        resources = [_resource_dict(row, v) for v in page_versions.get(row.id, [])]
+        results.append(_package(row._mapping, departments.get(row.department_id), resources))
+    facets, search_facets = _ckan_facets(departments, found.facets, fields)
     return {
         "count": found.count,
-        "results": [package_dict(session, r, page_versions.get(r.id, [])) for r in found.results],
+        "results": results,
         "facets": facets,
         "search_facets": search_facets,
         "sort": "score desc, metadata_modified desc",
     }
 
 
+def _facet_fields(data: dict[str, Any]) -> list[str]:
+    wanted = data.get("facet.field", "[]")
+    try:
+        fields = json.loads(wanted) if isinstance(wanted, str) else wanted
+    except ValueError:
+        raise CkanError(409, "Validation Error", {"facet.field": ["Not a JSON list"]}) from None
+    if not isinstance(fields, list):
+        raise CkanError(409, "Validation Error", {"facet.field": ["Not a JSON list"]})
+    return [str(f) for f in fields]
+
+
+_PACKAGE_COLUMNS = [
+    Resource.id,
+    Resource.code,
+    Resource.title,
+    Resource.abstract,
+    Resource.state,
+    Resource.department_id,
+    Resource.keywords,
+    Resource.subjects,
+    Resource.created_at,
+    Resource.updated_at,
+    *(getattr(Resource, k) for k in EXTRAS),
+]
+
+
+def _package_rows(session: Session, ids: list[int]) -> list[Row[Any]]:
+    """The columns a package shows, for resources by id, in the order given: rows, not ORM objects."""
+    found: dict[int, Row[Any]] = {}
+    for i in range(0, len(ids), 500):
+        stmt = select(*_PACKAGE_COLUMNS).where(Resource.id.in_(ids[i : i + 500]))
+        found.update((row.id, row) for row in session.execute(stmt))
+    return [found[i] for i in ids]
+
+
 def _ckan_facets(
-    session: Session, ours: dict[str, list[tuple[str, int]]], fields: list[str]
+    departments: dict[int, tuple[str, str]], ours: dict[str, list[tuple[str, int]]], fields: list[str]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     facets: dict[str, Any] = {}
     search_facets: dict[str, Any] = {}
-    codes = {dept_id: code for dept_id, code in session.execute(select(Department.id, Department.code))}
     for field in fields:
         name = FQ_FIELDS.get(field)
         if name is None:
             continue
         items = []
         for value, n in ours[name]:
-            shown = codes.get(int(value), value) if name == "department" else value
+            shown = departments.get(int(value), (value, ""))[0] if name == "department" else value
             items.append(
                 {
                     "name": shown,
@@ -439,7 +494,7 @@ def _resources(session: Session, resource: Resource, versions_of: list[Version] 
     return [_resource_dict(resource, v) for v in versions_of]
 
 
-def _resource_dict(resource: Resource, version: Version) -> dict[str, Any]:
+def _resource_dict(resource: Resource | Row[Any], version: Version) -> dict[str, Any]:
     return {
         "id": f"{resource.code}-v{version.number}",
         "package_id": resource.code,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from digigov.catalog import search, service
 from digigov.catalog.errors import MissingBasis, ResourceCodeTaken
+from digigov.catalog.models import Resource
 from digigov.catalog.schemas import FieldSpec, ResourceChanges, ResourceCreate
 from digigov.catalog.vocabulary import ResourceState
 from digigov.core.auth import Actor
@@ -171,3 +172,40 @@ def test_every_code_list_value_has_its_own_label() -> None:
         labels = [member.label for member in code_list]
         assert len(set(labels)) == len(labels), code_list
     assert (v.ShareType.unconditional.label, v.OpenType.unconditional.label) == ("无条件共享", "无条件开放")
+
+
+def _rule(text: str, query: str) -> bool:
+    """The documented match, in plain Python: each term a substring, or all the words jieba finds in it."""
+    return all(term in text or (words and all(w in text for w in words)) for term, *words in search.terms(query))
+
+
+def test_search_matches_the_documented_rule_over_many_queries(session: Session, reviewer: Actor) -> None:
+    titles = ["设备维修信息", "企业信用评价", "杭州市企业登记名录", "a_b%c 代码", "婚姻登记统计", "社会保险参保明细"]
+    for n, title in enumerate(titles):
+        make(session, actor_named(session, "steward"), f"hz-rule-{n}", title, keywords=[f"k{n}", "年报"])
+    texts = {code: text for code, text in session.execute(select(Resource.code, Resource.search_text))}
+    queries = ["维修", "设备的维修信息", "企业 登记", "a_b", "b%", "%", "_", "信", "hz-rule", "HZ-RULE-3", "年报 k2"]
+    queries += ["代码", "统计 婚姻", "社会保险 参保", "不存在", "企 业", "信用评价 企业", "rule-1"]
+    for query in queries:
+        found = search.search_resources(session, reviewer, q=query, limit=1000)
+        expected = {code for code, text in texts.items() if _rule(text, query)}
+        assert {r.code for r in found.results} == expected, query
+        assert found.count == len(expected)
+
+
+def test_search_follows_edits_of_the_text(session: Session, steward: Actor) -> None:
+    make(session, steward, "hz-edit", "设备维修信息")
+    assert search.search_resources(session, steward, q="维修").count == 1
+    service.edit_resource(session, steward, code="hz-edit", changes=ResourceChanges(title="企业年报"))
+    assert search.search_resources(session, steward, q="维修").count == 0
+    assert [r.code for r in search.search_resources(session, steward, q="年报").results] == ["hz-edit"]
+
+
+def test_match_resources_pages_in_order_and_counts_only_the_facets_asked(session: Session, reviewer: Actor) -> None:
+    for n in range(5):
+        make(session, actor_named(session, "steward"), f"hz-p{n}", f"食品抽检{n}")
+    whole = search.search_resources(session, reviewer, q="食品抽检", limit=5)
+    page = search.match_resources(session, reviewer, q="食品抽检", limit=2, offset=1, facets=["open_type", "nope"])
+    assert page.count == 5 and page.ids == [r.id for r in whole.results][1:3]
+    assert page.facets == {"open_type": [("restricted", 5)]}
+    assert search.match_resources(session, reviewer, q="食品抽检", limit=0, facets=()).ids == []
