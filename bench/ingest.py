@@ -23,10 +23,11 @@ subprocess so that peak memory is its own:
 
 (a) and (b) alternate `--repeat` times; the fastest of each is kept. `--phases` adds one more
 process that runs `read_to_parquet` while a thread samples, every 5 ms, which phase the main
-thread is in (the innermost known function on its stack: line count, DuckDB staging, rejects
-and line accounting, type inference, Parquet copy, verification, lookup files, cleanup) and the
+thread is in (the innermost known function on its stack: line count, sniffing, typing from the
+first rows, the one checked pass, rejects and line accounting, verification, cleanup) and the
 process's CPU time and RSS; it prints wall and CPU seconds and peak RSS per phase, next to a
-copy of (a) run afterwards in that process.
+copy of (a) run afterwards in that process. It also times `write_lookups` on the result: the
+lookup files are built after a version is committed, in the background, so they are not in (b).
 The library is measured as it is: the commit and any uncommitted change to it are printed.
 
 Peak memory is VmHWM from the worker's own /proc/self/status: the high-water RSS of the
@@ -64,7 +65,7 @@ DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/helper_c"
 DATAPUSHER_TABLE = "digigov_bench_datapusher"
 GIB = 1024**3
 INGESTION = [f"digigov/datastore/{name}.py" for name in ("reader", "staging", "delimited", "textfile", "infer")]
-INGESTION += [f"digigov/datastore/{name}.py" for name in ("sniff", "report", "query")]
+INGESTION += [f"digigov/datastore/{name}.py" for name in ("sniff", "report", "query", "versions")]
 
 GENERATE = """
 COPY (
@@ -101,18 +102,15 @@ PHASES = {
     ("textfile", "prepare_text"): "encoding check + line count (Python pass)",
     ("textfile", "transcode"): "encoding check + line count (Python pass)",
     ("textfile", "normalise_newlines"): "encoding check + line count (Python pass)",
-    ("delimited", "_read"): "staging: read_csv -> table raw (DuckDB)",
+    ("reader", "_store"): "type inference: first rows",
+    ("reader", "_sample"): "type inference: first rows",
+    ("reader", "_checked_copy"): "one pass: read_csv + checked casts -> Parquet",
+    ("reader", "_store_exactly"): "exact typing over all rows (sample contradicted)",
+    ("reader", "_null_counts"): "verification: null counts, day check",
+    ("reader", "_prove_day_first"): "verification: null counts, day check",
     ("delimited", "_rejects"): "rejects + line accounting",
     ("delimited", "_account"): "rejects + line accounting",
-    ("reader", "_kept_columns"): "type inference: counts, sample, stats",
-    ("infer", "infer_types"): "type inference: counts, sample, stats",
-    ("reader", "_copy"): "Parquet copy: cast + write",
-    ("reader", "_store"): "verification: null counts, recounts",
-    ("reader", "_null_counts"): "verification: null counts, recounts",
-    ("reader", "_expected_values"): "verification: null counts, recounts",
-    ("reader", "_uncastable"): "verification: null counts, recounts",
-    ("reader", "_write_lookups"): "lookup files: sorted identifier columns",
-    ("reader", "_write_rejects"): "other: connect, close DuckDB, rename",
+    ("reader", "_report"): "other: connect, close DuckDB, rename",
     ("reader", "_output"): "cleanup: remove spill and temp files",
 }
 
@@ -280,7 +278,7 @@ def sqlite_rows(args: argparse.Namespace) -> dict[str, Any]:
 
 def phases(args: argparse.Namespace) -> dict[str, Any]:
     """read_to_parquet with a sampler thread: seconds and peak RSS per phase; then (a) again here for scale."""
-    from digigov.datastore.reader import read_to_parquet
+    from digigov.datastore.reader import read_to_parquet, write_lookups
     from digigov.datastore.report import ReadLimits
 
     sampler = PhaseSampler(threading.get_ident())
@@ -290,9 +288,19 @@ def phases(args: argparse.Namespace) -> dict[str, Any]:
     total = time.perf_counter() - start
     sampler.stop()
     start, cpu = time.perf_counter(), cpu_seconds()
+    lookups = len(write_lookups(args.out / "version", ReadLimits(memory_limit=args.memory_limit)))
+    lookup_s, lookup_cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    start, cpu = time.perf_counter(), cpu_seconds()
     raw_copy(args)
     raw_here, raw_cpu = time.perf_counter() - start, cpu_seconds() - cpu
-    return {"rows": report.rows, "total": total, "phases": sampler.phases, "raw_here": raw_here, "raw_cpu": raw_cpu}
+    return {
+        "rows": report.rows,
+        "total": total,
+        "phases": sampler.phases,
+        "raw_here": raw_here,
+        "raw_cpu": raw_cpu,
+        "lookups": [lookups, lookup_s, lookup_cpu],
+    }
 
 
 class PhaseSampler(threading.Thread):
@@ -395,6 +403,11 @@ def report_phases(result: dict[str, Any], ours: dict[str, Any]) -> None:
             f"  {label:47} {seconds:8.2f} s {seconds / total:6.1%} {seconds / raw_here:5.2f}x (a)"
             f"  cpu {cpu:7.2f} s {cpu / result['raw_cpu']:5.2f}x (a)  peak RSS {phase['peak_mb']:,.0f} MB"
         )
+    files, seconds, cpu = result["lookups"]
+    print(
+        f"  after it, not part of it: write_lookups ({files} files, built after commit in the background)"
+        f" {seconds:8.2f} s {seconds / raw_here:5.2f}x (a)  cpu {cpu:7.2f} s {cpu / result['raw_cpu']:5.2f}x (a)"
+    )
     print(
         f"  (a) in the same process after it: {raw_here:.2f} s, cpu {result['raw_cpu']:.2f} s;"
         f" process peak RSS {result['peak_mb']:,.0f} MB"

@@ -1,8 +1,11 @@
 """Column types: a sample proposes a type, casting every row of the file in DuckDB decides.
 
 A column becomes integer, decimal, date, timestamp or boolean only if every value that is
-not null casts to that type exactly; the reader checks this after writing (`expected` values
-must survive) and keeps the column as text otherwise, reporting it as a text fallback. The
+not null casts to that type exactly. The reader first types a column from the first rows
+(`infer_types` over a sample) and writes the file with `checked_expression`, which raises
+instead of losing a value; if anything raises, it types the whole file (`infer_types` over
+all of it), checks after writing that `expected` values survived, and keeps a failing column
+as text, reporting it as a text fallback. The
 casts are strict: `12.5`, `1e3`, `1_000` or `+5` are not integers, a date with a time is not a
 date, and a decimal keeps every digit it was written with. Codes never become numbers:
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import duckdb
@@ -39,6 +42,7 @@ DATE_WORDS = re.compile(r"日期|时间|date|time", re.IGNORECASE)
 SAMPLE_ROWS = 1000
 LOOKS_TYPED = 0.9  # share of sampled values that must fit a type for it to be proposed
 FIXED_WIDTH_CODE = 6
+DAY_FIRST_NOTE = "day and month are both 12 or less in every value; read as day-first"
 
 INTEGER = r"[+-]?(?:0|[1-9][0-9]{0,13})"
 DECIMAL = r"[+-]?(?:0|[1-9][0-9]{0,13})\.[0-9]+"
@@ -79,6 +83,9 @@ class Typing:
     expected: int = 0
     trim_all: bool = False  # also trim tabs, no-break, ideographic and BOM spaces, not only spaces
     note: str | None = None
+    scale: int = 0  # decimals: digits after the point, the most any value has
+    width: int = 0  # text kept because every value has this many digits: what a sample showed
+    day_first_unproven: bool = False  # no value seen with a first or second part above 12
 
 
 STRING = Typing("string")
@@ -115,35 +122,40 @@ def is_code_name(name: str) -> bool:
     return any(word in name for word in CODE_WORDS) or bool(tokens & CODE_TOKENS)
 
 
-def infer_types(con: duckdb.DuckDBPyConnection, columns: Sequence[str], names: Sequence[str]) -> list[Typing]:
-    """Propose a type for each text column of table `raw` and size it over the whole table."""
-    counts = _count(con, columns)
-    samples = _samples(con, columns, [nn for nn, _ in counts])
+def infer_types(
+    con: duckdb.DuckDBPyConnection, columns: Sequence[str], names: Sequence[str], relation: str = "raw"
+) -> list[Typing]:
+    """Propose a type for each text column of `relation` (a table or a scan) and size it over all its rows."""
+    counts = _count(con, columns, relation)
+    samples = _samples(con, columns, [nn for nn, _ in counts], relation)
     proposals = [
         _propose(name, sample, nn=nn, digitish=digitish)
         for name, sample, (nn, digitish) in zip(names, samples, counts, strict=True)
     ]
     codes = [is_code_name(name) for name in names]
-    stats = _stats(con, columns, [None if code else proposal for code, proposal in zip(codes, proposals, strict=True)])
+    proposed = [None if code else proposal for code, proposal in zip(codes, proposals, strict=True)]
+    stats = _stats(con, columns, proposed, relation)
     return [
         (CODE if proposal else STRING) if code else _decide(proposal, nn, stat)
         for code, proposal, (nn, _), stat in zip(codes, proposals, counts, stats, strict=True)
     ]
 
 
-def _count(con: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> list[tuple[int, int]]:
+def _count(con: duckdb.DuckDBPyConnection, columns: Sequence[str], relation: str) -> list[tuple[int, int]]:
     # Comparisons against DuckDB's inlined string prefix are nearly free: no regex, no copy.
     parts = [f"count({c}), count_if({c} >= '+' AND {c} < ':')" for c in map(quote_name, columns)]
-    row = con.execute(f"SELECT {', '.join(parts)} FROM raw").fetchone() or ()
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {relation}").fetchone() or ()
     return [(int(row[2 * i] or 0), int(row[2 * i + 1] or 0)) for i in range(len(columns))]
 
 
-def _samples(con: duckdb.DuckDBPyConnection, columns: Sequence[str], non_null: list[int]) -> list[list[str]]:
-    head = con.execute(f"SELECT {', '.join(map(quote_name, columns))} FROM raw LIMIT {SAMPLE_ROWS}").fetchall()
+def _samples(
+    con: duckdb.DuckDBPyConnection, columns: Sequence[str], non_null: list[int], relation: str
+) -> list[list[str]]:
+    head = con.execute(f"SELECT {', '.join(map(quote_name, columns))} FROM {relation} LIMIT {SAMPLE_ROWS}").fetchall()
     samples = [[row[i] for row in head if row[i] is not None] for i in range(len(columns))]
     for i, column in enumerate(columns):
         if len(samples[i]) < min(non_null[i], 100):  # sparse at the top: look further down
-            query = f"SELECT {quote_name(column)} AS v FROM raw WHERE v IS NOT NULL LIMIT {SAMPLE_ROWS}"
+            query = f"SELECT {quote_name(column)} AS v FROM {relation} WHERE v IS NOT NULL LIMIT {SAMPLE_ROWS}"
             samples[i] = [value for (value,) in con.execute(query).fetchall()]
     return [[value.strip() for value in sample if value.strip() not in ("", *NULL_TOKENS)] for sample in samples]
 
@@ -174,7 +186,7 @@ def _share(sample: list[str], pattern: str) -> float:
 
 
 def _stats(
-    con: duckdb.DuckDBPyConnection, columns: Sequence[str], proposals: list[Proposal | None]
+    con: duckdb.DuckDBPyConnection, columns: Sequence[str], proposals: list[Proposal | None], relation: str
 ) -> list[dict[str, int]]:
     """One cheap pass over the proposed columns: nulls, odd spaces, lengths, scale, times, day/month order."""
     parts: list[str] = []
@@ -185,7 +197,7 @@ def _stats(
             keys.append((index, key))
     stats: list[dict[str, int]] = [{} for _ in columns]
     if parts:
-        row = con.execute(f"SELECT {', '.join(parts)} FROM raw").fetchone() or ()
+        row = con.execute(f"SELECT {', '.join(parts)} FROM {relation}").fetchone() or ()
         for (index, key), value in zip(keys, row, strict=True):
             stats[index][key] = int(value or 0)
     return stats
@@ -219,13 +231,15 @@ def _decide(proposal: Proposal | None, nn: int, stat: dict[str, int]) -> Typing:
     expected, trim_all = nn - stat["nulls"], False
     if proposal.kind == "integer":
         if expected > 1 and stat["min_len"] == stat["max_len"] >= FIXED_WIDTH_CODE:
-            return Typing("string", note=f"kept as text: every value has {stat['max_len']} digits, like a code")
+            note = f"kept as text: every value has {stat['max_len']} digits, like a code"
+            return Typing("string", note=note, width=stat["max_len"])
         return Typing("integer", "BIGINT", expected=expected, trim_all=trim_all)
     if proposal.kind == "decimal":
         scale = max(stat["scale"], 1)
         if scale > 24:
             return Typing("string", note=f"kept as text: {scale} decimal places cannot be stored exactly")
-        return Typing("decimal", f"DECIMAL({18 if scale <= 4 else 38},{scale})", expected=expected, trim_all=trim_all)
+        sql = f"DECIMAL({18 if scale <= 4 else 38},{scale})"
+        return Typing("decimal", sql, expected=expected, trim_all=trim_all, scale=scale)
     if proposal.kind == "boolean":
         return Typing("boolean", "BOOLEAN", expected=expected, trim_all=trim_all)
     return _temporal(proposal, stat, expected, trim_all)
@@ -233,16 +247,16 @@ def _decide(proposal: Proposal | None, nn: int, stat: dict[str, int]) -> Typing:
 
 def _temporal(proposal: Proposal, stat: dict[str, int], expected: int, trim_all: bool) -> Typing:
     month_first = stat.get("second_over_12", 0) > 0 and not stat.get("first_over_12", 0)
-    note = None
+    note, unproven = None, False
     if "first_over_12" in stat and not (stat["first_over_12"] or stat["second_over_12"]):
-        note = "day and month are both 12 or less in every value; read as day-first"
+        note, unproven = DAY_FIRST_NOTE, True
     elif month_first:
         note = "read as month-first: only second parts exceed 12"
     dates = [SHAPES[shape][1] for shape in proposal.ordered(month_first=month_first)]
     if stat["times"]:
         formats = tuple(date + time for time in _TIME_FORMATS for date in dates)
-        return Typing("timestamp", "TIMESTAMP", formats, expected, trim_all, note)
-    return Typing("date", "DATE", tuple(dates), expected, trim_all, note)
+        return Typing("timestamp", "TIMESTAMP", formats, expected, trim_all, note, day_first_unproven=unproven)
+    return Typing("date", "DATE", tuple(dates), expected, trim_all, note, day_first_unproven=unproven)
 
 
 def cast_expression(column: str, typing: Typing) -> str:
@@ -255,7 +269,8 @@ def cast_expression(column: str, typing: Typing) -> str:
         number = f"TRY_CAST({value} AS BIGINT)"
         return f"CASE WHEN strlen({value}) <= 15 AND CAST({number} AS VARCHAR) = {value} THEN {number} END"
     if typing.type == "decimal":
-        exact = sql_literal(f"{INTEGER}|{DECIMAL}")
+        fraction = f"[0-9]{{1,{typing.scale}}}" if typing.scale else "[0-9]+"
+        exact = sql_literal(f"{INTEGER}|{INTEGER}\\.{fraction}")
         return f"CASE WHEN regexp_full_match({value}, {exact}) THEN TRY_CAST({value} AS {typing.sql}) END"
     if typing.type == "boolean":
         return (
@@ -278,3 +293,41 @@ def blank_cell(name: str) -> str:
     """SQL: the cell is NULL or only whitespace (a prefix test spares most cells the trim)."""
     starts = " OR ".join(f"{name} >= '{low}' AND {name} < '{high}'" for low, high in _BLANK_STARTS)
     return f"({name} IS NULL OR ({name} < '!' OR {starts}) AND trim({name}, {sql_literal(TRIM_CHARS)}) = '')"
+
+
+def checked_expression(column: str, typing: Typing, failure: str) -> str:
+    """SQL like `cast_expression` that raises DuckDB error `failure` where a value does not fit `typing`.
+
+    A cheap cast of the untrimmed text answers for almost every value; only the cells it
+    leaves NULL pay for trimming, null tokens and the exact cast. A text column kept for the
+    width of its digits raises on a value of another width. Nothing fails silently: a file
+    this raises on is typed again over all its rows.
+    """
+    name = quote_name(column)
+    if typing.type == "string":
+        kept = cast_expression(column, typing)
+        if not typing.width:
+            return kept
+        other = f"{name} >= '0' AND {name} < ':' AND strlen({name}) <> {typing.width}"
+        return f"CASE WHEN {other} THEN error({sql_literal(failure)}) ELSE {kept} END"
+    exact = cast_expression(column, replace(typing, trim_all=True))
+    tokens = ", ".join(map(sql_literal, ("", *NULL_TOKENS)))
+    null = f"{name} IS NULL OR trim({name}, {sql_literal(TRIM_CHARS)}) IN ({tokens})"
+    slow = f"CASE WHEN {null} THEN NULL ELSE coalesce({exact}, error({sql_literal(failure)})) END"
+    return f"coalesce({_fast_cast(name, typing)}, {slow})"
+
+
+def _fast_cast(name: str, typing: Typing) -> str:
+    """The untrimmed text cast only where it is written exactly as the type writes it back (else NULL)."""
+    if typing.type == "integer":
+        number = f"TRY_CAST({name} AS BIGINT)"
+        return f"CASE WHEN strlen({name}) <= 15 AND CAST({number} AS VARCHAR) = {name} THEN {number} END"
+    if typing.type == "decimal":  # 1.5 reads back as 1.50: the text must start what the number writes
+        number = f"TRY_CAST({name} AS {typing.sql})"
+        written = f"starts_with(CAST({number} AS VARCHAR), {name}) AND NOT suffix({name}, '.')"
+        return f"CASE WHEN {written} AND abs({number}) < 100000000000000 THEN {number} END"
+    if typing.type == "boolean":
+        return f"CASE {name} WHEN '是' THEN true WHEN '否' THEN false END"
+    formats = "[" + ", ".join(map(sql_literal, typing.formats)) + "]"
+    parsed = f"CAST(try_strptime({name}, {formats}) AS {typing.sql})"
+    return f"CASE WHEN strlen({name}) = 8 THEN {parsed} END" if typing.formats == ("%Y%m%d",) else parsed

@@ -1,6 +1,7 @@
-"""The common middle of every reader: a file loaded into DuckDB as text, before typing.
+"""The common middle of every reader: a file seen by DuckDB as text, before typing.
 
-Each format's reader fills table `raw` with VARCHAR columns c0, c1, … in source order and
+Each format's reader provides VARCHAR columns c0, c1, … in source order (workbooks and JSON
+load them into table `raw`; delimited text is scanned where it lies, by `read_csv`) and
 returns a `Staged` describing where they came from; `reader` types and stores them.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
@@ -23,9 +25,23 @@ class Reject:
     raw: str
 
 
+RAW = "raw"
+
+
+class Written(Protocol):
+    """What storing a staged file gives back: at least the rows it wrote."""
+
+    @property
+    def rows(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Staged:
-    """Table `raw` and what is known about it; `blank_rows` were dropped before loading."""
+    """Where the text columns are and what is known about them; `blank_rows` were dropped before loading.
+
+    `relation` is what to read once to store the rows (a table, or a scan that records rejects);
+    `rescan` the same rows for any further look (for a table, the table itself).
+    """
 
     format: Format
     encoding: str | None
@@ -38,6 +54,8 @@ class Staged:
     blank_rows: int = 0
     notes: tuple[str, ...] = ()
     dropped_columns: int = 0  # trailing columns with neither name nor value, never loaded
+    relation: str = RAW
+    rescan: str = RAW
 
 
 def sql_literal(text: str) -> str:
@@ -52,6 +70,12 @@ def sql_literal(text: str) -> str:
 def quote_name(name: str) -> str:
     """A DuckDB identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def forget_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the tables where a scan with `store_rejects` records bad rows, before a scan that must fill them afresh."""
+    for table in ("reject_errors", "reject_scans"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def connect(spill: Path, limits: ReadLimits) -> duckdb.DuckDBPyConnection:

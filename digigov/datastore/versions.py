@@ -4,20 +4,27 @@ A version is staged under `<home>/staging/<random>/`, read there into Parquet, m
 rename to `<home>/versions/<resource id>/<number>/`, and only then recorded in the database, in
 the same transaction as its audit event. A crash before the commit leaves at most an orphan
 folder that no row points to; the next ingestion of that number moves it aside.
+
+Once the transaction that records a version commits, a background thread builds its lookup
+files (`build_lookups`): an index for equality filters that the version answers without, only
+slower, so the ingestion does not wait for it. The thread is not a daemon: a CLI process
+finishes the lookups before it exits, after it has printed its report.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import shutil
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from digigov.catalog import get_resource
@@ -29,10 +36,13 @@ from digigov.core.errors import Conflict, Invalid, NotFound
 from digigov.datastore import actions as _actions  # noqa: F401  (declares the actions)
 from digigov.datastore.models import Version
 from digigov.datastore.query import RowPage, RowQuery, read_rows
-from digigov.datastore.reader import read_to_parquet
+from digigov.datastore.reader import read_to_parquet, write_lookups
 from digigov.datastore.report import ReadLimits
 
 CHUNK = 1024 * 1024
+log = logging.getLogger(__name__)
+_building: set[threading.Thread] = set()
+_building_lock = threading.Lock()
 
 
 class Readable(Protocol):
@@ -142,7 +152,45 @@ def ingest_file(
     session.add(version)
     session.flush()
     audit.record(session, actor, VersionCreated(resource.id, number, digest, report.rows, report.rejected))
+    _build_lookups_after_commit(session, version, final)
     return version
+
+
+def build_lookups(home: Path, version: Version) -> list[Path]:
+    """Build the lookup files `version` lacks, now; return those written. Safe to call again."""
+    return write_lookups(home / version.path)
+
+
+def wait_for_lookups() -> None:
+    """Wait until the lookup files of every version committed so far by this process are built."""
+    with _building_lock:
+        threads = list(_building)
+    for thread in threads:
+        thread.join()
+
+
+def _build_lookups_after_commit(session: Session, version: Version, folder: Path) -> None:
+    """Once the version is committed (not if its transaction rolls back), build its lookups in a thread."""
+
+    def start(_: Session) -> None:
+        if not inspect(version).persistent:  # its savepoint or transaction was rolled back
+            return
+        thread = threading.Thread(target=_build_quietly, args=(folder,), name=f"lookups {folder}")
+        with _building_lock:
+            _building.add(thread)
+        thread.start()
+
+    event.listen(session, "after_commit", start, once=True)
+
+
+def _build_quietly(folder: Path) -> None:
+    try:
+        write_lookups(folder)
+    except Exception:  # an index that could not be built leaves the version slower, not wrong
+        log.exception("lookup files for %s were not built", folder)
+    finally:
+        with _building_lock:
+            _building.discard(threading.current_thread())
 
 
 def _copy(upload: Readable, target: Path) -> tuple[str, int]:

@@ -46,6 +46,8 @@ def rows_url(session: Session, settings: Settings) -> str:
     version = versions.ingest_file(
         session, steward, home=settings.home, resource_code="zj-big", upload=io.BytesIO(CSV.encode()), filename="b.csv"
     )
+    assert not (settings.home / version.path / "lookup").exists(), "lookups come after the commit, not in it"
+    versions.build_lookups(settings.home, version)
     lookups = sorted(p.name for p in (settings.home / version.path / "lookup").iterdir())
     assert lookups == ["0.parquet"], "only the identifier column is distinct enough to need a lookup"
     service.submit_resource(session, steward, code="zj-big")

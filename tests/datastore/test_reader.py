@@ -493,3 +493,33 @@ def test_error_messages_are_bilingual() -> None:
     error = TooManyColumns(10_000, 2_000)
     assert "10000" in error.message and "列" in error.message_zh and error.status == 422
     assert codecs.lookup("gb18030")
+
+
+# --- typed from the first rows, checked over all of them ------------------------------------
+
+
+def test_rows_after_the_sample_that_contradict_it_are_typed_over_the_whole_file(tmp_path: Path) -> None:
+    rows = [f"{110100 + i % 50},{i % 9}.5,{i % 12 + 1}/3/2022,," for i in range(3000)]
+    rows.append("11010,1.125,25/3/2022,x,7")  # another width, more decimals, a day above 12, late values
+    text = "区划,金额,日期,,备注\n" + "\n".join(rows) + "\n"
+    report, table = read(write(tmp_path, "late.csv", text), tmp_path)
+    assert types(report) == {
+        "区划": "integer",
+        "金额": "decimal",
+        "日期": "date",
+        "column_4": "string",
+        "备注": "integer",
+    }
+    assert str(table.schema.field("金额").type) == "decimal128(18, 3)" and table["金额"][-1].as_py() == Decimal("1.125")
+    assert report.column("日期").note is None and table["日期"][-1].as_py() == dt.date(2022, 3, 25)
+    assert report.rows == 3001 and report.dropped_columns == 0 and not report.text_fallbacks
+
+
+def test_what_the_sample_shows_holds_for_the_whole_file(tmp_path: Path) -> None:
+    rows = [f"{110100 + i % 50},{i % 9}.5,{i % 12 + 1}/3/2022,,{i}" for i in range(3000)]
+    text = "区划,金额,日期,,备注\n" + "\n".join(rows) + "\n\n,,,,\n"
+    report, table = read(write(tmp_path, "same.csv", text), tmp_path)
+    assert types(report) == {"区划": "string", "金额": "decimal", "日期": "date", "备注": "integer"}
+    assert "6 digits" in (report.column("区划").note or "") and "12 or less" in (report.column("日期").note or "")
+    assert (report.rows, report.blank_rows, report.dropped_columns) == (3000, 2, 1)
+    assert str(table.schema.field("金额").type) == "decimal128(18, 1)"

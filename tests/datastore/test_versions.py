@@ -16,6 +16,7 @@ from digigov.core.auth import Actor
 from digigov.core.config import Settings
 from digigov.core.errors import Forbidden, Invalid, NotFound
 from digigov.datastore import versions
+from digigov.datastore.query import RowQuery
 from tests.catalog.test_service import dept
 from tests.conftest import SHARED_DATA, actor_named, database_state
 
@@ -144,3 +145,26 @@ def test_ingest_over_http(client: TestClient, token_for, session: Session, setti
     assert empty.status_code == 422 and empty.headers["content-type"] == "application/problem+json"
     other = client.post("/api/v1/resources/bj-ssgs/versions", files=files, headers=token_for("consumer"))
     assert other.status_code == 404  # a draft of another department is not visible at all
+
+
+def test_lookups_are_built_after_the_commit_and_change_no_answer(
+    session: Session, steward: Actor, settings: Settings
+) -> None:
+    _resource(session, steward, code="zj-ids")
+    ids = [f"{(n * 7919) % 120_000:08d}" for n in range(120_000)]
+    text = "证件号码,金额\n" + "".join(f"{code},{n % 97}\n" for n, code in enumerate(ids))
+    version = _ingest(session, steward, settings.home, text.encode(), "ids.csv", code="zj-ids")
+    folder = settings.home / version.path
+    query = RowQuery(filters={"证件号码": ids[77]})
+
+    def answer() -> list[dict[str, object]]:
+        home = settings.home
+        return versions.query_rows(session, steward, home, resource_code="zj-ids", number=None, query=query)[1].records
+
+    assert not (folder / "lookup").exists()  # the version is complete and answers without them
+    before = answer()
+    session.commit()
+    versions.wait_for_lookups()
+    assert sorted(p.name for p in (folder / "lookup").iterdir()) == ["0.parquet"]
+    assert answer() == before == [{"_id": 78, "证件号码": ids[77], "金额": 77}]
+    assert versions.build_lookups(settings.home, version) == []  # already there: nothing to do
