@@ -8,6 +8,8 @@ metadata cache never goes stale.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -25,10 +27,12 @@ def _open() -> duckdb.DuckDBPyConnection:
     global _database
     with _lock:
         if _database is None:
+            spill = tempfile.mkdtemp(prefix="digigov-engine-")
+            atexit.register(shutil.rmtree, spill, ignore_errors=True)
             _database = duckdb.connect(
                 config={
                     "memory_limit": MEMORY_LIMIT,
-                    "temp_directory": tempfile.mkdtemp(prefix="digigov-engine-"),
+                    "temp_directory": spill,
                     "preserve_insertion_order": True,
                 }
             )
