@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from digigov import __version__
 from digigov.catalog import search, service
@@ -108,6 +109,10 @@ def _actor(request: Request, session: Session) -> Actor | None:
     return actor
 
 
+def _run(fn: Action, request: Request, session: Session, data: dict[str, Any]) -> Any:
+    return fn(session, _actor(request, session), data, request.app.state.settings.home)
+
+
 async def _data(request: Request) -> dict[str, Any]:
     if request.method == "GET":
         params = request.query_params
@@ -137,8 +142,8 @@ async def call(name: str, request: Request, session: SessionDep) -> JSONResponse
         return JSONResponse(f"Bad request - Action name not known: {name}", status_code=400)
     try:
         data = await _data(request)
-        actor = _actor(request, session)
-        result = fn(session, actor, data, request.app.state.settings.home)
+        # the action reads the database and DuckDB: off the event loop, so one slow search does not stall the rest
+        result = await run_in_threadpool(_run, fn, request, session, data)
     except CkanError as error:
         if not error.kind:
             return JSONResponse("Bad request - JSON Error: the body is not a JSON object", status_code=400)
