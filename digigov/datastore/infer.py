@@ -295,13 +295,26 @@ def blank_cell(name: str) -> str:
     return f"({name} IS NULL OR ({name} < '!' OR {starts}) AND trim({name}, {sql_literal(TRIM_CHARS)}) = '')"
 
 
-def checked_expression(column: str, typing: Typing, failure: str) -> str:
+def number_cast(column: str, typing: Typing) -> str | None:
+    """For a number column, the cast of its untrimmed text that `checked_expression` reads more than once.
+
+    The copy computes it once in an inner query and passes its name back as `number`.
+    """
+    if typing.type == "integer":
+        return f"TRY_CAST({quote_name(column)} AS BIGINT)"
+    if typing.type == "decimal":
+        return f"TRY_CAST({quote_name(column)} AS {typing.sql})"
+    return None
+
+
+def checked_expression(column: str, typing: Typing, failure: str, number: str | None = None) -> str:
     """SQL like `cast_expression` that raises DuckDB error `failure` where a value does not fit `typing`.
 
     A cheap cast of the untrimmed text answers for almost every value; only the cells it
     leaves NULL pay for trimming, null tokens and the exact cast. A text column kept for the
     width of its digits raises on a value of another width. Nothing fails silently: a file
-    this raises on is typed again over all its rows.
+    this raises on is typed again over all its rows. `number` names a column that already
+    holds `number_cast` of this one.
     """
     name = quote_name(column)
     if typing.type == "string":
@@ -314,16 +327,16 @@ def checked_expression(column: str, typing: Typing, failure: str) -> str:
     tokens = ", ".join(map(sql_literal, ("", *NULL_TOKENS)))
     null = f"{name} IS NULL OR trim({name}, {sql_literal(TRIM_CHARS)}) IN ({tokens})"
     slow = f"CASE WHEN {null} THEN NULL ELSE coalesce({exact}, error({sql_literal(failure)})) END"
-    return f"coalesce({_fast_cast(name, typing)}, {slow})"
+    return f"coalesce({_fast_cast(name, typing, number)}, {slow})"
 
 
-def _fast_cast(name: str, typing: Typing) -> str:
+def _fast_cast(name: str, typing: Typing, number: str | None) -> str:
     """The untrimmed text cast only where it is written exactly as the type writes it back (else NULL)."""
     if typing.type == "integer":
-        number = f"TRY_CAST({name} AS BIGINT)"
+        number = number or f"TRY_CAST({name} AS BIGINT)"
         return f"CASE WHEN strlen({name}) <= 15 AND CAST({number} AS VARCHAR) = {name} THEN {number} END"
     if typing.type == "decimal":  # 1.5 reads back as 1.50: the text must start what the number writes
-        number = f"TRY_CAST({name} AS {typing.sql})"
+        number = number or f"TRY_CAST({name} AS {typing.sql})"
         written = f"starts_with(CAST({number} AS VARCHAR), {name}) AND NOT suffix({name}, '.')"
         return f"CASE WHEN {written} AND abs({number}) < 100000000000000 THEN {number} END"
     if typing.type == "boolean":

@@ -42,6 +42,7 @@ from digigov.datastore.infer import (
     checked_expression,
     infer_types,
     null_count,
+    number_cast,
 )
 from digigov.datastore.jsonfile import stage_json
 from digigov.datastore.query import lookup_file
@@ -206,8 +207,12 @@ def _checked_copy(
     path: Path,
 ) -> int:
     """One pass: the copy with every cast checked; raises `_CONTRADICTED` where a row disagrees with the sample."""
+    # each number column's cast is computed once, in the inner query, and read twice or thrice outside it
+    numbers = {i: number_cast(columns[i], typing) for i, typing in zip(kept, typings, strict=True)}
+    inner = ", ".join(f"{cast} AS {quote_name(f'__number_{i}')}" for i, cast in numbers.items() if cast)
     select = ", ".join(
-        f"{checked_expression(columns[i], typing, _CONTRADICTED)} AS {quote_name(name)}"
+        f"{checked_expression(columns[i], typing, _CONTRADICTED, quote_name(f'__number_{i}') if numbers[i] else None)}"
+        f" AS {quote_name(name)}"
         for i, name, typing in zip(kept, names, typings, strict=True)
     )
     keep = " AND ".join(blank_cell(quote_name(columns[i])) for i in kept)
@@ -216,7 +221,8 @@ def _checked_copy(
     if dropped:  # a column taken for empty that has a value after all: not a CASE the optimiser may reorder
         has_value = " OR ".join(f"NOT {blank_cell(quote_name(columns[i]))}" for i in dropped)
         where = f"CASE WHEN {has_value} THEN error({sql_literal(_CONTRADICTED)}) ELSE {where} END"
-    return _copy_select(con, f"SELECT {select} FROM {staged.relation} WHERE {where}", path)
+    rows = f"SELECT *{', ' + inner if inner else ''} FROM {staged.relation} WHERE {where}"
+    return _copy_select(con, f"SELECT {select} FROM ({rows})", path)
 
 
 def _copy_select(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
