@@ -49,6 +49,22 @@ def known_division(code: str) -> bool:
     return len(parts) == 2 and bool(parts[0][1]) and bool(parts[1][1])
 
 
+def division_spans() -> list[tuple[str, int | None]]:
+    """Every six-digit code of the national table (and those added since) with the last year it was in use.
+
+    None means still in use: at least one of the names the table gives the code has no end year.
+    """
+    spans: dict[str, int | None] = {}
+    for _, province, _, _, counties in numdb.get("cn/loc").prefixes:
+        for _, county, _, info, _ in counties:
+            names = [name.strip() for name in info.get("county", "").split(",") if name.strip()]
+            ends: list[str | None] = [match["end"] if (match := _SPAN.match(name)) else None for name in names]
+            years = [int(end) for end in ends if end is not None]
+            spans[province + county] = max(years) if ends and len(years) == len(ends) else None
+    spans.update((code, None) for code in LATER_DIVISIONS)
+    return sorted(spans.items())
+
+
 def _withdrawn_before(code: str, year: int) -> bool:
     """True if every name the national table gives the code ended before `year`.
 
