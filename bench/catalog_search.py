@@ -34,9 +34,7 @@ import cProfile
 import json
 import pstats
 import random
-import socket
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,12 +42,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
-from loopback import consumer_token, percentiles  # bench/loopback.py
+import loopback  # bench/loopback.py
+from loopback import consumer_token, percentiles
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.engine import Engine
 
-from digigov.app import create_app
 from digigov.catalog import service
 from digigov.catalog.models import Resource
 from digigov.catalog.schemas import ResourceCreate
@@ -249,25 +246,16 @@ class Profiled:
 
 @contextmanager
 def serve(settings: Settings, engine: Engine, *, profiled: bool) -> Iterator[tuple[str, Profiled | None]]:
-    """The real app under uvicorn on 127.0.0.1 in a thread, wrapped in `Profiled` if asked."""
-    app: Any = create_app(settings, engine=engine)
-    wrapper = Profiled(app) if profiled else None
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    runner = uvicorn.Server(uvicorn.Config(wrapper or app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=runner.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not runner.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not runner.started:
-        raise SystemExit("uvicorn did not start")
-    try:
-        yield f"http://127.0.0.1:{port}", wrapper
-    finally:
-        runner.should_exit = True
-        thread.join(10)
+    """The real app under uvicorn on 127.0.0.1 (bench/loopback.py), wrapped in `Profiled` if asked."""
+    wrapper: Profiled | None = None
+
+    def wrap(app: Any) -> Profiled:
+        nonlocal wrapper
+        wrapper = Profiled(app)
+        return wrapper
+
+    with loopback.serve(settings, engine, wrap if profiled else None) as base:
+        yield base, wrapper
 
 
 def line(label: str, times: list[float]) -> str:

@@ -6,8 +6,9 @@ import socket
 import statistics
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from sqlalchemy import select
@@ -37,11 +38,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(settings: Settings, engine: Engine) -> Iterator[str]:
-    """The real app under uvicorn on 127.0.0.1, in a thread."""
+def serve(settings: Settings, engine: Engine, wrap: Callable[[Any], Any] | None = None) -> Iterator[str]:
+    """The real app under uvicorn on 127.0.0.1, in a thread; `wrap` may put an ASGI wrapper around it."""
     port = _free_port()
-    app = create_app(settings, engine=engine)
-    runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    app: Any = create_app(settings, engine=engine)
+    served = wrap(app) if wrap else app
+    runner = uvicorn.Server(uvicorn.Config(served, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=runner.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
