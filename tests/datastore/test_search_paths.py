@@ -190,3 +190,14 @@ def test_ckan_datastore_search_reads_the_same_rows(client: TestClient, token_for
     assert action(filters={"区县": "萧山区"}, limit=1, include_total=False)["total"] is None
     west = action(filters={"区县": "西湖区"}, limit=3, offset=7)
     assert west["total"] == len(rows_where(lambda n: district(n) == "西湖区"))
+
+
+def test_a_filter_value_that_is_not_unicode_text_is_refused(client: TestClient, token_for, search) -> None:  # type: ignore[no-untyped-def]
+    """A lone surrogate (valid JSON, not UTF-8) is a 422 on every path, the lookup one too."""
+    filters = json.dumps({"证件号码": "\ud800"})  # ASCII JSON: the escape reaches the server as written
+    response = client.get(URL, params={"filters": filters}, headers=token_for("consumer"))
+    assert response.status_code == 422, response.text
+    body = '{"resource_id": "zj-paths", "filters": ' + filters + "}"
+    headers = {**token_for("consumer"), "Content-Type": "application/json"}
+    ckan = client.post("/api/3/action/datastore_search", content=body, headers=headers)
+    assert ckan.status_code == 409 and ckan.json()["success"] is False, ckan.text
