@@ -20,6 +20,7 @@ import re
 import shutil
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,6 +44,9 @@ CHUNK = 1024 * 1024
 log = logging.getLogger(__name__)
 _building: set[threading.Thread] = set()
 _building_lock = threading.Lock()
+
+VersionHook = Callable[[Session, Actor, Path, Version], None]
+_version_hooks: list[VersionHook] = []
 
 
 class Readable(Protocol):
@@ -152,8 +156,26 @@ def ingest_file(
     session.add(version)
     session.flush()
     audit.record(session, actor, VersionCreated(resource.id, number, digest, report.rows, report.rejected))
+    for hook in _version_hooks:
+        hook(session, actor, home, version)
     _build_lookups_after_commit(session, version, final)
     return version
+
+
+def on_new_version(hook: VersionHook) -> VersionHook:
+    """Run `hook(session, actor, home, version)` on every new version, inside the ingesting transaction.
+
+    This is how a higher layer (governance: classification, quality rules) checks each version
+    without the datastore knowing it; a hook that raises refuses the ingestion.
+    """
+    if hook not in _version_hooks:
+        _version_hooks.append(hook)
+    return hook
+
+
+def parquet_path(home: Path, version: Version) -> Path:
+    """Where a version's rows are, as one Parquet file."""
+    return home / version.path / "data.parquet"
 
 
 def build_lookups(home: Path, version: Version) -> list[Path]:
@@ -261,7 +283,7 @@ def query_rows(
     """Rows of a version (the newest by default) for someone allowed to read them."""
     version = get_version(session, actor, resource_code, number)
     require_rows(actor, get_resource(session, actor, resource_code))
-    page = read_rows(home / version.path / "data.parquet", version.columns, query, rows=version.rows)
+    page = read_rows(parquet_path(home, version), version.columns, query, rows=version.rows)
     return version, page
 
 

@@ -3,6 +3,7 @@
 Everything here runs set-wise in the engine, never as a Python loop over rows.
 """
 
+from digigov.governance import service as _service  # noqa: F401  (registers the version hook)
 from digigov.governance.validators import (
     compact,
     load_divisions,

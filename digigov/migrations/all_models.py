@@ -3,5 +3,6 @@
 from digigov.catalog import models as catalog_models  # noqa: F401
 from digigov.core import audit, workdays, workflow  # noqa: F401
 from digigov.datastore import models as datastore_models  # noqa: F401
+from digigov.governance import models as governance_models  # noqa: F401
 from digigov.identity import models  # noqa: F401
 from digigov.policy import models as policy_models  # noqa: F401

@@ -1,0 +1,23 @@
+"""Governance on every new version: the steps run inside the ingesting transaction, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from digigov.core.auth import Actor
+from digigov.datastore import Version, on_new_version
+
+VersionStep = Callable[[Session, Actor, Path, Version], None]
+
+# Classification first: quality rules are suggested from what it detects.
+STEPS: list[VersionStep] = []
+
+
+@on_new_version
+def check_version(session: Session, actor: Actor, home: Path, version: Version) -> None:
+    """Classify a new version's fields and run the resource's quality rules on it."""
+    for step in STEPS:
+        step(session, actor, home, version)
