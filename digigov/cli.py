@@ -32,6 +32,8 @@ from digigov.core.config import Settings, load_settings
 from digigov.core.db import make_engine, unit_of_work
 from digigov.core.errors import DigigovError, Invalid, NotFound
 from digigov.datastore.versions import ingest_file
+from digigov.governance import classification
+from digigov.governance.schemas import ClassificationRead
 from digigov.identity import service as identity
 from digigov.identity import tokens
 from digigov.identity.models import Department, User
@@ -541,6 +543,42 @@ def resource_show(
                 console.print(f"  {field.position}. {field.name} {field.title} [{field.type.label}]")
 
     _guarded(run)
+
+
+# --- governance --------------------------------------------------------------------------------
+
+
+@app.command()
+def classify(
+    resource: Annotated[str, typer.Argument(help="Resource code, e.g. hz-ssgs.")],
+    version: Annotated[int | None, typer.Option(help="Version number (default: the newest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the classification as one JSON object.")] = False,
+) -> None:
+    """Classify a version's fields (sensitive kinds, levels L1-L4) and grade the resource (分类分级)."""
+
+    def run() -> ClassificationRead:
+        settings = _settings()
+        with _ready(settings) as session:
+            found = classification.classify_version(
+                session, _operator(), home=settings.home, resource_code=resource, number=version
+            )
+            return ClassificationRead.of(found)
+
+    body = _guarded(run)
+    if as_json:
+        console.print_json(body.model_dump_json())
+        return
+    review = "（分级变更待复核）" if body.needs_review else ""
+    console.print(f"[bold]{body.resource}[/bold] version {body.version}: grade {body.grade_label}{review}")
+    if body.opens_wider:
+        console.print(f"  [yellow]open type {body.open_type.label} is wider than {body.grade.value} allows[/yellow]")
+    table = Table("field", "kind", "confidence", "match", "level", "category")
+    for field in body.fields:
+        level = field.level.value + (" (override)" if field.override_reason else "")
+        table.add_row(
+            field.name, field.kind or "-", f"{field.confidence:.2f}", f"{field.match_share:.0%}", level, field.category
+        )
+    console.print(table)
 
 
 # --- policy library ----------------------------------------------------------------------------

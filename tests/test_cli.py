@@ -33,6 +33,7 @@ COMMANDS = [
     ["resource", "show"],
     ["synth"],
     ["ingest"],
+    ["classify"],
 ]
 
 

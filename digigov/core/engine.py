@@ -48,3 +48,21 @@ def cursor() -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def quote_name(name: str) -> str:
+    """A DuckDB identifier for a column name, whatever it contains.
+
+    >>> quote_name('a"b')
+    '"a""b"'
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    """A DuckDB string literal.
+
+    >>> sql_literal("it's")
+    "'it''s'"
+    """
+    return "'" + text.replace("'", "''") + "'"

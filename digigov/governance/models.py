@@ -27,6 +27,7 @@ class FieldDetection(Base):
     kind: Mapped[str | None] = mapped_column(String(20), index=True)
     confidence: Mapped[float] = mapped_column(Float)
     match_share: Mapped[float] = mapped_column(Float)
+    masked_share: Mapped[float] = mapped_column(Float)  # of the matching values, those masked by the publisher
     sampled: Mapped[int] = mapped_column(Integer)  # non-empty values the shares were computed over
     by_name: Mapped[bool] = mapped_column(Boolean)  # the field's name pointed at the kind
     detected_level: Mapped[str] = mapped_column(String(4))
