@@ -22,8 +22,9 @@ from digigov.core.errors import Forbidden, Invalid, NotFound
 from digigov.datastore import versions
 from digigov.governance import classification
 from tests.catalog.test_service import dept
-from tests.conftest import actor_named, database_state
+from tests.conftest import actor_named, database_state, login
 from tests.governance.labelled import BEIJING, REAL_LABELS, score, write_generated_csv
+from tests.helpers import flash_error, signed_in
 from tests.test_cli import _run
 
 needs_beijing = pytest.mark.skipif(
@@ -234,3 +235,39 @@ def test_classify_prints_the_documented_json(tmp_path: Path) -> None:
     assert all({"confidence", "match_share"} <= f.keys() for f in body["fields"])
     unknown = _run(home, "classify", "no-such", "--json")
     assert unknown.returncode == 3 and unknown.stdout == ""
+
+
+def test_the_page_shows_levels_and_takes_an_override(
+    session: Session, steward: Actor, settings: Settings, client: TestClient
+) -> None:
+    _resource(session, steward, "zj-page")
+    data = "企业名称,经营地址\n甲公司,浙江省杭州市西湖区文三路90号\n乙公司,浙江省杭州市滨江区江南大道3850号\n"
+    _ingest(session, steward, settings.home, "zj-page", data.encode(), "v1.csv")
+    csrf = signed_in(client, "steward", "/catalog/zj-page/classification")
+    page = client.get("/catalog/zj-page/classification").text
+    assert "数据分级：L3 较敏感" in page and "位置信息/地址" in page and 'id="opens-wider"' in page
+    refused = client.post(
+        "/catalog/zj-page/classification",
+        data={"action": "override", "field": "经营地址", "level": "L1", "reason": "", "csrf": csrf},
+    )
+    assert refused.status_code == 422 and "理由" in flash_error(refused.text)
+    done = client.post(
+        "/catalog/zj-page/classification",
+        data={"action": "override", "field": "经营地址", "level": "L1", "reason": "企业住所依法公示", "csrf": csrf},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    after = client.get(done.headers["location"]).text
+    assert "数据分级：L1 不敏感" in after and "人工调整：企业住所依法公示" in after
+
+
+def test_the_reviewer_queue_page(session: Session, steward: Actor, settings: Settings, client: TestClient) -> None:
+    _resource(session, steward, "zj-queue")
+    _ingest(session, steward, settings.home, "zj-queue", "企业名称\n甲公司\n".encode(), "v1.csv")
+    _ingest(session, steward, settings.home, "zj-queue", "企业名称,手机\n甲公司,13857112345\n".encode(), "v2.csv")
+    signed_in(client, "reviewer", "/governance/grade-reviews")
+    page = client.get("/governance/grade-reviews").text
+    assert "zj-queue" in page and "<strong>L3</strong>" in page
+    client.cookies.clear()
+    assert login(client, "consumer").status_code == 303  # type: ignore[attr-defined]
+    assert client.get("/governance/grade-reviews").status_code == 403
