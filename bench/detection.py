@@ -106,8 +106,10 @@ def quality(seed: int) -> None:
     for title, subset in (("all", pairs), ("generated", [p for p in pairs if p not in real]), ("real", real)):
         if subset:
             precision, recall, guessed, labelled = score([(a, b) for a, b, _ in subset])
-            print(f"  {title:9} columns {len(subset):4}: precision {precision:.3f} ({guessed} detected), "
-                  f"recall {recall:.3f} ({labelled} labelled)")
+            print(
+                f"  {title:9} columns {len(subset):4}: precision {precision:.3f} ({guessed} detected), "
+                f"recall {recall:.3f} ({labelled} labelled)"
+            )
     kinds = Counter(a for a, _, _ in pairs if a)
     for kind in sorted(kinds):
         precision, recall, _, _ = score([(a if a == kind else None, b if b == kind else None) for a, b, _ in pairs])
