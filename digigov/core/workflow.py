@@ -112,13 +112,17 @@ STEP_LABELS = {"open": "发起", "extend": "延期", "escalate": "升级督办"}
 
 @dataclass(frozen=True)
 class OwnedKind:
-    """A kind a domain owns: who owns it, its Chinese name, and the actions that stand in for workflow.*."""
+    """A kind a domain owns: who owns it, its Chinese name, and the actions that stand in for workflow.*.
+
+    The owner decides who may see its items (`workflow.read` is not asked when it passes `owner=`).
+    """
 
     owner: str
     label: str
     open_action: str
     handle_action: str
     verify_action: str
+    escalate_action: str
 
 
 OWNED_KINDS: dict[str, OwnedKind] = {}
@@ -150,8 +154,24 @@ def _check_owner(kind: str, owner: str | None) -> None:
 def _action(kind: str, side: str) -> str:
     owned = OWNED_KINDS.get(kind)
     if owned is None:
-        return {"open": "workflow.open", "assignee": "workflow.handle", "opener": "workflow.verify"}[side]
-    return {"open": owned.open_action, "assignee": owned.handle_action, "opener": owned.verify_action}[side]
+        return f"workflow.{side}"
+    return {
+        "open": owned.open_action,
+        "handle": owned.handle_action,
+        "verify": owned.verify_action,
+        "escalate": owned.escalate_action,
+    }[side]
+
+
+def _item_for(session: Session, actor: Actor, item_id: int, owner: str | None) -> WorkItem:
+    """The item to change: its owner has checked who may see it; anyone else needs `workflow.read`."""
+    item = session.get(WorkItem, item_id)
+    if item is not None and owner is not None and item.kind in OWNED_KINDS:
+        _check_owner(item.kind, owner)
+        return item
+    item = get_item(session, actor, item_id)
+    _check_owner(item.kind, owner)
+    return item
 
 
 class WorkItem(Base):
@@ -330,8 +350,7 @@ def move_item(
     session: Session, actor: Actor, *, item_id: int, action: str, note: str = "", owner: str | None = None
 ) -> WorkItem:
     """Apply one transition if the table allows it from the item's state and for the actor's side."""
-    item = get_item(session, actor, item_id)
-    _check_owner(item.kind, owner)
+    item = _item_for(session, actor, item_id, owner)
     move = MOVES.get(action)
     if move is None:
         raise Invalid(
@@ -370,8 +389,8 @@ def move_item(
 def _side(move: Move, item: WorkItem) -> tuple[str, DepartmentOwned]:
     """The permission a move needs, and the department it is checked against."""
     if move.side == "assignee":
-        return _action(item.kind, "assignee"), item
-    return _action(item.kind, "opener"), InDepartment(item.opener_department_id)
+        return _action(item.kind, "handle"), item
+    return _action(item.kind, "verify"), InDepartment(item.opener_department_id)
 
 
 def available_moves(actor: Actor, item: WorkItem) -> list[str]:
@@ -393,9 +412,8 @@ def extend_due(
     owner: str | None = None,
 ) -> WorkItem:
     """Move a not-closed item's due date to `due_in_working_days` after `start` (the assignee side, with a reason)."""
-    item = get_item(session, actor, item_id)
-    _check_owner(item.kind, owner)
-    require(actor, _action(item.kind, "assignee"), item)
+    item = _item_for(session, actor, item_id, owner)
+    require(actor, _action(item.kind, "handle"), item)
     if item.state == S.closed:
         raise IllegalTransition("A closed work item has no deadline to extend.", "工单已办结，无需延期。")
     if not reason.strip():
@@ -413,10 +431,12 @@ def extend_due(
     return item
 
 
-def escalate_item(session: Session, actor: Actor, *, item_id: int, today: date, note: str = "") -> WorkItem:
+def escalate_item(
+    session: Session, actor: Actor, *, item_id: int, today: date, note: str = "", owner: str | None = None
+) -> WorkItem:
     """Record that an overdue item was escalated to the platform; refused for an item that is not overdue."""
-    require(actor, "workflow.escalate")
-    item = get_item(session, actor, item_id)
+    item = _item_for(session, actor, item_id, owner)
+    require(actor, _action(item.kind, "escalate"))
     if not item.is_overdue(today):
         raise IllegalTransition(
             f"Work item {item.id} is not overdue on {today}; only overdue items escalate.",

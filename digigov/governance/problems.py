@@ -17,6 +17,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
@@ -89,6 +90,7 @@ workflow.own_kind(
         open_action="governance.problem.raise",
         handle_action="governance.problem.answer",
         verify_action="governance.problem.verify",
+        escalate_action="governance.problem.escalate",
     ),
 )
 # The automatic verification acts as the platform, under this name, in steps and the audit log.
@@ -354,6 +356,51 @@ def problem_steps(session: Session, actor: Actor, problem_id: int) -> list[WorkI
     return list(session.scalars(stmt))
 
 
+def describe(session: Session, problem: ProblemReport, today: date | None = None) -> dict[str, Any]:
+    """A problem with its item's state and deadline, its resource and versions: what the edges show."""
+    item = problem_item(session, problem)
+    raised = session.get_one(Version, problem.version_id)
+    fixed = session.get(Version, problem.fixed_version_id) if problem.fixed_version_id else None
+    resource = session.get_one(Resource, problem.resource_id)
+    state = WorkState(item.state)
+    return {
+        "id": problem.id,
+        "item_id": item.id,
+        "resource": resource.code,
+        "resource_title": resource.title,
+        "version": raised.number,
+        "department_id": problem.department_id,
+        "field": problem.field,
+        "key_field": problem.key_field,
+        "key_value": problem.key_value,
+        "description": problem.description,
+        "observed": problem.observed,
+        "expected": problem.expected,
+        "validator": problem.validator,
+        "source": problem.source,
+        "rule_id": problem.rule_id,
+        "raised_by": problem.raised_by,
+        "raised_on": problem.raised_on,
+        "raises": len(existing_raises(session, problem)),
+        "state": state.value,
+        "state_label": state.label,
+        "due_on": item.due_on,
+        "due_provisional": item.due_provisional,
+        "overdue": is_overdue(item, today or workdays.china_today()),
+        "extended": problem.extended,
+        "extension_reason": problem.extension_reason,
+        "escalated_at": problem.escalated_at,
+        "answer": problem.answer,
+        "answer_reason": problem.answer_reason,
+        "answered_by": problem.answered_by,
+        "answered_on": problem.answered_on,
+        "fixed_version": fixed.number if fixed else None,
+        "verified": problem.verified,
+        "verification": problem.verification,
+        "closed_on": problem.closed_on,
+    }
+
+
 def is_overdue(item: WorkItem, today: date) -> bool:
     """Past due and still owed an answer (a rejected problem has its answer)."""
     return item.due_on < today and WorkState(item.state) in AWAITING
@@ -485,6 +532,7 @@ def escalate_overdue(session: Session, actor: Actor, *, today: date) -> list[Pro
             item_id=problem.item_id,
             today=today,
             note=f"问题数据 {problem.id} 超期未答复，升级至平台督办",
+            owner=__name__,
         )
         problem.escalated_at = utcnow()
         session.flush()
@@ -558,6 +606,7 @@ def _department_stats(
 
 __all__ = [
     "KIND",
+    "describe",
     "DepartmentProblemStats",
     "answer_fixed",
     "answer_rejected",

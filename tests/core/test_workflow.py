@@ -615,7 +615,7 @@ def test_an_accepted_item_can_be_returned_with_a_reason(session: Session, admin:
 def owned_kind() -> Any:
     rules = workflow.OwnedKind(
         owner="tests.owner", label="测试工单", open_action="workflow.open",
-        handle_action="workflow.handle", verify_action="workflow.verify",
+        handle_action="workflow.handle", verify_action="workflow.verify", escalate_action="workflow.escalate",
     )  # fmt: skip
     workflow.own_kind("test.owned", rules)
     yield rules
