@@ -32,6 +32,7 @@ from digigov.core.config import Settings, load_settings
 from digigov.core.db import make_engine, unit_of_work
 from digigov.core.errors import DigigovError, Invalid, NotFound
 from digigov.datastore.versions import ingest_file
+from digigov.governance.cli import problem_app
 from digigov.identity import service as identity
 from digigov.identity import tokens
 from digigov.identity.models import Department, User
@@ -55,6 +56,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(resource_app, name="resource")
+app.add_typer(problem_app, name="problem")
 
 console = Console()
 errors = Console(stderr=True)
