@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from digigov.catalog.pages import router as catalog_pages
 from digigov.datastore.pages import router as datastore_pages
+from digigov.governance.pages import router as governance_pages
 from digigov.identity.pages import router as identity_pages
 from digigov.policy.pages import router as policy_pages
 from digigov.web import admin, audit, calendar, home, workitems
@@ -12,11 +13,12 @@ from digigov.web import admin, audit, calendar, home, workitems
 def build_pages() -> APIRouter:
     """All HTML routes."""
     router = APIRouter(include_in_schema=False)
-    # datastore pages come before the catalog's /catalog/{code}/{action}
+    # datastore and governance pages come before the catalog's /catalog/{code}/{action}
     subs = (
         identity_pages,
         home.router,
         datastore_pages,
+        governance_pages,
         catalog_pages,
         admin.router,
         audit.router,
