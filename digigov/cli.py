@@ -33,7 +33,8 @@ from digigov.core.db import make_engine, unit_of_work
 from digigov.core.errors import DigigovError, Invalid, NotFound
 from digigov.datastore.versions import ingest_file
 from digigov.governance import classification
-from digigov.governance.schemas import ClassificationRead
+from digigov.governance.cli import problem_app
+from digigov.governance.schemas.classification import ClassificationRead
 from digigov.identity import service as identity
 from digigov.identity import tokens
 from digigov.identity.models import Department, User
@@ -57,6 +58,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(resource_app, name="resource")
+app.add_typer(problem_app, name="problem")
 
 console = Console()
 errors = Console(stderr=True)

@@ -7,7 +7,13 @@
 
 The assignee department accepts, returns and resolves; the opening side verifies,
 rejects a resolution, reassigns a returned item, or reopens a closed one. Each step is
-checked against this table, timed, and audited.
+checked against this table, timed, and audited. Outside the table, the assignee may extend
+the due date (`extend_due`) and the platform may escalate an overdue item (`escalate_item`);
+both are steps that keep the state.
+
+A domain may own a kind (`own_kind`): its items are opened and moved only through that
+domain's service, under the domain's own actions, so the generic pages and API cannot skip
+the domain's checks (problem data closes only on a verified fix).
 """
 
 from __future__ import annotations
@@ -41,6 +47,13 @@ declare(
     "Verify, reject, reassign or reopen a work item one's department opened.",
     "核验本部门发起的工单",
     {Role.platform_admin, Role.reviewer, Role.data_steward, Role.inspector},
+)
+declare(
+    "workflow.escalate",
+    "Escalate an overdue work item to the platform.",
+    "超期工单升级督办",
+    {Role.platform_admin},
+    department_scoped=False,
 )
 declare(
     "workflow.read",
@@ -86,13 +99,79 @@ class Move:
 S = WorkState
 MOVES: dict[str, Move] = {
     "accept": Move(frozenset({S.open}), S.accepted, "assignee", "受理"),
-    "return": Move(frozenset({S.open}), S.returned, "assignee", "退回"),
+    "return": Move(frozenset({S.open, S.accepted}), S.returned, "assignee", "退回"),
     "resolve": Move(frozenset({S.accepted, S.reopened}), S.resolved, "assignee", "办结"),
     "verify": Move(frozenset({S.resolved}), S.closed, "opener", "核验通过"),
     "reject": Move(frozenset({S.resolved}), S.accepted, "opener", "核验不通过"),
     "reassign": Move(frozenset({S.returned}), S.open, "opener", "重新派发"),
     "reopen": Move(frozenset({S.closed}), S.reopened, "opener", "重启"),
 }
+
+STEP_LABELS = {"open": "发起", "extend": "延期", "escalate": "升级督办"} | {name: m.label for name, m in MOVES.items()}
+
+
+@dataclass(frozen=True)
+class OwnedKind:
+    """A kind a domain owns: who owns it, its Chinese name, and the actions that stand in for workflow.*.
+
+    The owner decides who may see its items (`workflow.read` is not asked when it passes `owner=`).
+    """
+
+    owner: str
+    label: str
+    open_action: str
+    handle_action: str
+    verify_action: str
+    escalate_action: str
+
+
+OWNED_KINDS: dict[str, OwnedKind] = {}
+
+
+def own_kind(kind: str, rules: OwnedKind) -> OwnedKind:
+    """Reserve a kind for a domain; its items then move only when that domain passes `owner=`."""
+    if kind in OWNED_KINDS:
+        raise ValueError(f"work-item kind {kind} owned twice")
+    OWNED_KINDS[kind] = rules
+    return rules
+
+
+def kind_label(kind: str) -> str:
+    """The name to show for a kind: an owned kind's Chinese label, else the kind as written."""
+    owned = OWNED_KINDS.get(kind)
+    return owned.label if owned else kind
+
+
+def _check_owner(kind: str, owner: str | None) -> None:
+    owned = OWNED_KINDS.get(kind)
+    if owned is not None and owned.owner != owner:
+        raise IllegalTransition(
+            f"Items of kind '{kind}' are handled only through {owned.owner}; use its pages or API.",
+            f"“{owned.label}”工单只能在其专门的页面或接口中办理。",
+        )
+
+
+def _action(kind: str, side: str) -> str:
+    owned = OWNED_KINDS.get(kind)
+    if owned is None:
+        return f"workflow.{side}"
+    return {
+        "open": owned.open_action,
+        "handle": owned.handle_action,
+        "verify": owned.verify_action,
+        "escalate": owned.escalate_action,
+    }[side]
+
+
+def _item_for(session: Session, actor: Actor, item_id: int, owner: str | None) -> WorkItem:
+    """The item to change: its owner has checked who may see it; anyone else needs `workflow.read`."""
+    item = session.get(WorkItem, item_id)
+    if item is not None and owner is not None and item.kind in OWNED_KINDS:
+        _check_owner(item.kind, owner)
+        return item
+    item = get_item(session, actor, item_id)
+    _check_owner(item.kind, owner)
+    return item
 
 
 class WorkItem(Base):
@@ -150,6 +229,33 @@ class WorkItemOpened(audit.AuditEvent):
 
 
 @dataclass(frozen=True)
+class WorkItemExtended(audit.AuditEvent):
+    kind = "workflow.extended"
+    description = "A work item's due date was moved later, with a reason."
+    item_id: int
+    from_due: str
+    to_due: str
+    reason: str
+
+    @property
+    def target(self) -> str:
+        return f"work_item:{self.item_id}"
+
+
+@dataclass(frozen=True)
+class WorkItemEscalated(audit.AuditEvent):
+    kind = "workflow.escalated"
+    description = "An overdue work item was escalated to the platform."
+    item_id: int
+    due_on: str
+    note: str
+
+    @property
+    def target(self) -> str:
+        return f"work_item:{self.item_id}"
+
+
+@dataclass(frozen=True)
 class WorkItemMoved(audit.AuditEvent):
     kind = "workflow.moved"
     description = "A work item moved from one state to another."
@@ -174,9 +280,11 @@ def open_item(
     due_in_working_days: int,
     detail: str = "",
     today: date | None = None,
+    owner: str | None = None,
 ) -> WorkItem:
     """Open an item for a department, due a number of working days from today."""
-    require(actor, "workflow.open")
+    _check_owner(kind.strip(), owner)
+    require(actor, _action(kind.strip(), "open"))
     if not kind.strip() or not subject.strip():
         raise Invalid("A work item needs a kind and a subject.", "工单须填写类型和事项。")
     _require_department(session, department_id)
@@ -238,9 +346,11 @@ def _require_either_side(actor: Actor, item: WorkItem) -> None:
         require(actor, "workflow.read", InDepartment(item.opener_department_id))
 
 
-def move_item(session: Session, actor: Actor, *, item_id: int, action: str, note: str = "") -> WorkItem:
+def move_item(
+    session: Session, actor: Actor, *, item_id: int, action: str, note: str = "", owner: str | None = None
+) -> WorkItem:
     """Apply one transition if the table allows it from the item's state and for the actor's side."""
-    item = get_item(session, actor, item_id)
+    item = _item_for(session, actor, item_id, owner)
     move = MOVES.get(action)
     if move is None:
         raise Invalid(
@@ -279,14 +389,79 @@ def move_item(session: Session, actor: Actor, *, item_id: int, action: str, note
 def _side(move: Move, item: WorkItem) -> tuple[str, DepartmentOwned]:
     """The permission a move needs, and the department it is checked against."""
     if move.side == "assignee":
-        return "workflow.handle", item
-    return "workflow.verify", InDepartment(item.opener_department_id)
+        return _action(item.kind, "handle"), item
+    return _action(item.kind, "verify"), InDepartment(item.opener_department_id)
 
 
 def available_moves(actor: Actor, item: WorkItem) -> list[str]:
-    """The actions the actor may take on the item in its current state, in table order."""
+    """The actions the actor may take on the item in its current state, in table order (none for owned kinds)."""
+    if item.kind in OWNED_KINDS:
+        return []
     state = WorkState(item.state)
     return [name for name, move in MOVES.items() if state in move.sources and allows(actor, *_side(move, item))]
+
+
+def extend_due(
+    session: Session,
+    actor: Actor,
+    *,
+    item_id: int,
+    start: date,
+    due_in_working_days: int,
+    reason: str,
+    owner: str | None = None,
+) -> WorkItem:
+    """Move a not-closed item's due date to `due_in_working_days` after `start` (the assignee side, with a reason)."""
+    item = _item_for(session, actor, item_id, owner)
+    require(actor, _action(item.kind, "handle"), item)
+    if item.state == S.closed:
+        raise IllegalTransition("A closed work item has no deadline to extend.", "工单已办结，无需延期。")
+    if not reason.strip():
+        raise Invalid("An extension needs a reason.", "延期须说明理由。")
+    deadline = workdays.add_working_days(session, start, due_in_working_days)
+    if deadline.due <= item.due_on:
+        raise Invalid(
+            f"The new due date {deadline.due} is not later than {item.due_on}.",
+            f"新的办理期限 {deadline.due} 不晚于原期限 {item.due_on}。",
+        )
+    before = item.due_on
+    item.due_on, item.due_provisional = deadline.due, deadline.provisional
+    _add_side_step(session, actor, item, "extend", reason)
+    audit.record(session, actor, WorkItemExtended(item.id, before.isoformat(), deadline.due.isoformat(), reason))
+    return item
+
+
+def escalate_item(
+    session: Session, actor: Actor, *, item_id: int, today: date, note: str = "", owner: str | None = None
+) -> WorkItem:
+    """Record that an overdue item was escalated to the platform; refused for an item that is not overdue."""
+    item = _item_for(session, actor, item_id, owner)
+    require(actor, _action(item.kind, "escalate"))
+    if not item.is_overdue(today):
+        raise IllegalTransition(
+            f"Work item {item.id} is not overdue on {today}; only overdue items escalate.",
+            f"工单 {item.id} 在 {today} 未超期，只有超期工单才升级督办。",
+        )
+    _add_side_step(session, actor, item, "escalate", note)
+    audit.record(session, actor, WorkItemEscalated(item.id, item.due_on.isoformat(), note))
+    return item
+
+
+def _add_side_step(session: Session, actor: Actor, item: WorkItem, action: str, note: str) -> None:
+    """A step that keeps the state (extension, escalation)."""
+    now = utcnow()
+    session.add(
+        WorkItemStep(
+            item_id=item.id,
+            action=action,
+            from_state=item.state,
+            to_state=item.state,
+            actor_name=actor.username,
+            note=note,
+            at=now,
+        )
+    )
+    session.flush()  # updated_at keeps the last change of state: the next move's time in state counts from it
 
 
 def item_steps(session: Session, actor: Actor, item_id: int) -> list[WorkItemStep]:

@@ -1,9 +1,13 @@
 """Governance (数据治理): classification and grading, quality rules, problem data.
 
+`raise_problem` is the front door for other domains and rules to open a problem-data item.
+
 Everything here runs set-wise in the engine, never as a Python loop over rows.
 """
 
+from digigov.governance import problems as _problems  # noqa: F401  (declares actions, owns the work-item kind)
 from digigov.governance import service as _service  # noqa: F401  (registers the version hook)
+from digigov.governance.problems import raise_problem
 from digigov.governance.validators import (
     compact,
     load_divisions,
@@ -12,4 +16,4 @@ from digigov.governance.validators import (
     uscc_valid,
 )
 
-__all__ = ["compact", "load_divisions", "luhn_valid", "resident_id_valid", "uscc_valid"]
+__all__ = ["compact", "load_divisions", "luhn_valid", "raise_problem", "resident_id_valid", "uscc_valid"]

@@ -1,10 +1,11 @@
-"""Governance tables: field classification per version, level overrides, grade reviews."""
+"""Governance tables: field classification per version, level overrides, grade reviews, problem reports."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digigov.core.db import Base, utcnow
@@ -62,3 +63,55 @@ class GradeReview(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(100))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ProblemReport(Base):
+    """A problem-data report (问题数据): what is wrong where, and the closed-loop work item that handles it.
+
+    The work item carries the state, the assignee department and the deadline; this row carries the
+    data: the resource, the version it was raised against, the key and field, what was seen and
+    what is expected, and the source department's answer with its verification.
+    """
+
+    __tablename__ = "problem_report"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id"), unique=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("dataset_version.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    field: Mapped[str] = mapped_column(String(100))
+    key_field: Mapped[str | None] = mapped_column(String(100))
+    key_value: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    observed: Mapped[str | None] = mapped_column(Text)
+    expected: Mapped[str | None] = mapped_column(Text)
+    validator: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20), index=True)  # consumer / rule / conflict
+    rule_id: Mapped[int | None] = mapped_column(Integer)  # no FK: quality rules live elsewhere
+    raised_by: Mapped[str] = mapped_column(String(100), index=True)
+    raised_on: Mapped[date] = mapped_column(Date)
+    answer: Mapped[str | None] = mapped_column(String(20))  # fixed / rejected
+    answer_reason: Mapped[str] = mapped_column(Text, default="")
+    fixed_version_id: Mapped[int | None] = mapped_column(ForeignKey("dataset_version.id"))
+    answered_by: Mapped[str | None] = mapped_column(String(100))
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    verified: Mapped[bool | None] = mapped_column(Boolean)
+    verification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ProblemRaise(Base):
+    """One raise of a problem: who and when. Raising an open problem again adds a row, not a report."""
+
+    __tablename__ = "problem_raise"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem_report.id"), index=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    raised_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -557,3 +557,79 @@ def test_available_moves_are_exactly_the_moves_that_succeed(
             savepoint.rollback()
             session.refresh(item)
         assert offered == succeeded, actor.username
+
+
+# ---- extension, escalation, and kinds a domain owns ------------------------------------------------------
+
+
+def test_extend_due_moves_the_deadline_later_once_asked_with_a_reason(session: Session, admin: Actor) -> None:
+    item = open_for(session, admin, "HZ-SJJ", today=date(2026, 3, 2))
+    with pytest.raises(Invalid, match="needs a reason"):
+        workflow.extend_due(session, admin, item_id=item.id, start=date(2026, 3, 2), due_in_working_days=10, reason=" ")
+    with pytest.raises(Invalid, match="not later than"):
+        workflow.extend_due(session, admin, item_id=item.id, start=date(2026, 3, 2), due_in_working_days=3, reason="r")
+    workflow.extend_due(
+        session, admin, item_id=item.id, start=date(2026, 3, 2), due_in_working_days=10, reason="需核对"
+    )
+    assert (item.due_on, item.state) == (date(2026, 3, 16), "open")
+    step = workflow.item_steps(session, admin, item.id)[-1]
+    assert (step.action, step.from_state, step.to_state, step.note) == ("extend", "open", "open", "需核对")
+    assert last_event(session).kind == "workflow.extended"
+
+
+def test_extend_due_is_the_assignee_sides_and_not_for_closed_items(
+    session: Session, steward: Actor, rsj_steward: Actor
+) -> None:
+    item = open_for(session, steward, "HZ-RSJ", today=date(2026, 3, 2))
+    with pytest.raises(Forbidden):
+        workflow.extend_due(
+            session, steward, item_id=item.id, start=date(2026, 3, 2), due_in_working_days=10, reason="r"
+        )
+    drive(session, rsj_steward, item, S.resolved)
+    workflow.move_item(session, steward, item_id=item.id, action="verify")
+    with pytest.raises(IllegalTransition, match="closed"):
+        workflow.extend_due(
+            session, rsj_steward, item_id=item.id, start=date(2026, 3, 2), due_in_working_days=10, reason="r"
+        )
+
+
+def test_escalation_is_for_overdue_items_and_the_platform(session: Session, admin: Actor, steward: Actor) -> None:
+    item = open_for(session, admin, "HZ-SJJ", today=date(2026, 3, 2))  # due 2026-03-09
+    with pytest.raises(IllegalTransition, match="not overdue"):
+        workflow.escalate_item(session, admin, item_id=item.id, today=date(2026, 3, 9))
+    with pytest.raises(Forbidden):
+        workflow.escalate_item(session, steward, item_id=item.id, today=date(2026, 3, 10))
+    workflow.escalate_item(session, admin, item_id=item.id, today=date(2026, 3, 10), note="超期")
+    step = workflow.item_steps(session, admin, item.id)[-1]
+    assert (step.action, step.to_state, item.state) == ("escalate", "open", "open")
+    assert last_event(session).kind == "workflow.escalated"
+
+
+def test_an_accepted_item_can_be_returned_with_a_reason(session: Session, admin: Actor) -> None:
+    item = drive(session, admin, open_for(session, admin, "HZ-SJJ"), S.accepted)
+    workflow.move_item(session, admin, item_id=item.id, action="return", note="经核实不属本部门")
+    assert item.state == S.returned
+
+
+@pytest.fixture
+def owned_kind() -> Any:
+    rules = workflow.OwnedKind(
+        owner="tests.owner", label="测试工单", open_action="workflow.open",
+        handle_action="workflow.handle", verify_action="workflow.verify", escalate_action="workflow.escalate",
+    )  # fmt: skip
+    workflow.own_kind("test.owned", rules)
+    yield rules
+    del workflow.OWNED_KINDS["test.owned"]
+
+
+def test_an_owned_kind_moves_only_through_its_owner(session: Session, admin: Actor, owned_kind: Any) -> None:
+    with pytest.raises(IllegalTransition, match="handled only through tests.owner"):
+        open_for(session, admin, "HZ-SJJ", kind="test.owned")
+    item = open_for(session, admin, "HZ-SJJ", kind="test.owned", owner="tests.owner")
+    with pytest.raises(IllegalTransition, match="handled only through"):
+        workflow.move_item(session, admin, item_id=item.id, action="accept")
+    assert workflow.available_moves(admin, item) == []
+    workflow.move_item(session, admin, item_id=item.id, action="accept", owner="tests.owner")
+    assert item.state == S.accepted and workflow.kind_label("test.owned") == "测试工单"
+    with pytest.raises(ValueError, match="owned twice"):
+        workflow.own_kind("test.owned", owned_kind)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from digigov.core.deps import ActorDep, SessionDep, SettingsDep
 from digigov.governance import classification
-from digigov.governance.schemas import ClassificationRead, GradeReviewRead, LevelOverrideCreate
+from digigov.governance.schemas.classification import ClassificationRead, GradeReviewRead, LevelOverrideCreate
 
 router = APIRouter(prefix="/governance", tags=["governance"])
 

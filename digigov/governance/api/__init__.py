@@ -1,0 +1,9 @@
+"""Governance API under /api/v1/governance: one module per part (classification, problem data, …)."""
+
+from fastapi import APIRouter
+
+from digigov.governance.api import classification, problems
+
+router = APIRouter()
+for part in (classification, problems):
+    router.include_router(part.router)

@@ -1,0 +1,9 @@
+"""Governance pages: one module per part (classification, problem data, …)."""
+
+from fastapi import APIRouter
+
+from digigov.governance.pages import classification, problems
+
+router = APIRouter(include_in_schema=False)
+for part in (classification, problems):
+    router.include_router(part.router)

@@ -1,0 +1,619 @@
+"""Problem data (问题数据): a closed-loop work item to the source department that ends only on a verified fix.
+
+    raise ──▶ open ──fixed in version N──▶ verified? ──yes──▶ closed
+                │                              └──no───▶ accepted (the reason shown; answer again)
+                ├──rejected with a reason──▶ returned
+                ├──extend (once, to 10 working days from raising, before the deadline)
+                └──past due and unanswered──▶ escalated to the platform (once)
+
+The work item (`digigov.core.workflow`, kind `governance.problem`, owned by this module) holds the
+state, the department and the deadline; `ProblemReport` holds the data and the answer. The same
+problem raised again while it is still being handled reuses the item and records one more raise.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import Session
+
+from digigov.catalog import get_resource
+from digigov.catalog.models import Resource
+from digigov.core import audit, workdays, workflow
+from digigov.core.auth import ACTIONS, Actor, Role, allows, declare, require
+from digigov.core.db import utcnow
+from digigov.core.errors import IllegalTransition, Invalid, NotFound
+from digigov.core.workflow import OwnedKind, WorkItem, WorkItemStep, WorkState
+from digigov.datastore import Version, latest_version, parquet_path
+from digigov.governance import problem_checks as checks
+from digigov.governance.models import ProblemRaise, ProblemReport
+from digigov.governance.problem_events import (
+    ProblemEscalated,
+    ProblemExtended,
+    ProblemFixAnswered,
+    ProblemRaised,
+    ProblemRejected,
+    ProblemRepeated,
+)
+
+KIND = "governance.problem"
+RESPOND_IN = 5  # working days from raising
+EXTENDED_TO = 10  # working days from raising, once
+SOURCES = ("consumer", "rule", "conflict")
+S = WorkState
+AWAITING = (S.open, S.accepted, S.reopened, S.resolved)  # the department still owes an answer
+STAFF = {Role.platform_admin, Role.data_steward, Role.data_consumer, Role.reviewer, Role.auditor, Role.inspector}
+
+declare(
+    "governance.problem.raise",
+    "Raise a problem-data report against a resource one may see.",
+    "提出问题数据",
+    STAFF,
+    department_scoped=False,
+)
+declare(
+    "governance.problem.read",
+    "See problem-data reports one raised, those assigned to one's department (stewards), or all (platform).",
+    "查看问题数据",
+    STAFF,
+)
+declare(
+    "governance.problem.answer",
+    "Answer a problem-data report of one's department: fixed in a version, rejected, or extended.",
+    "答复本部门问题数据",
+    {Role.platform_admin, Role.data_steward},
+)
+declare(
+    "governance.problem.verify",
+    "Verify a fix against the named version (done by the platform, automatically).",
+    "核验问题数据整改",
+    {Role.platform_admin},
+    department_scoped=False,
+)
+declare(
+    "governance.problem.escalate",
+    "Escalate overdue problem-data reports to the platform.",
+    "问题数据超期升级",
+    {Role.platform_admin},
+    department_scoped=False,
+)
+workflow.own_kind(
+    KIND,
+    OwnedKind(
+        owner=__name__,
+        label="问题数据",
+        open_action="governance.problem.raise",
+        handle_action="governance.problem.answer",
+        verify_action="governance.problem.verify",
+        escalate_action="governance.problem.escalate",
+    ),
+)
+# The automatic verification acts as the platform, under this name, in steps and the audit log.
+VERIFIER = Actor(
+    user_id=None, username="system:problem-verifier", department_id=None, roles=frozenset({Role.platform_admin})
+)
+
+
+def raise_problem(
+    session: Session,
+    actor: Actor,
+    *,
+    resource_code: str,
+    field: str,
+    description: str,
+    home: Path,
+    key_field: str | None = None,
+    key_value: str | None = None,
+    observed: str | None = None,
+    expected: str | None = None,
+    validator: str | None = None,
+    source: str = "consumer",
+    rule_id: int | None = None,
+    version_number: int | None = None,
+    today: date | None = None,
+) -> ProblemReport:
+    """Raise a problem against a field (and a key's row) of a resource's version; due in 5 working days.
+
+    The same problem still being handled (same resource, field, key, source and rule) is reused.
+    """
+    require(actor, "governance.problem.raise")
+    resource = get_resource(session, actor, resource_code)
+    _check_claim(field, description, key_field, key_value, expected, validator, source, rule_id)
+    version = _raised_version(session, resource, version_number)
+    claim = checks.Claim(field, key_field, _strip(key_value), observed, expected, validator)
+    claim = _confirmed(home, version, claim)
+    existing = _open_duplicate(session, resource.id, claim, source, rule_id)
+    if existing is not None:
+        _add_raise(session, actor, existing)
+        audit.record(
+            session, actor, ProblemRepeated(existing.id, existing.item_id, len(existing_raises(session, existing)))
+        )
+        return existing
+    today = today or workdays.china_today()
+    item = workflow.open_item(
+        session,
+        actor,
+        kind=KIND,
+        subject=_subject(resource, claim),
+        department_id=resource.department_id,
+        due_in_working_days=RESPOND_IN,
+        detail=description.strip(),
+        today=today,
+        owner=__name__,
+    )
+    problem = ProblemReport(
+        item_id=item.id,
+        resource_id=resource.id,
+        version_id=version.id,
+        department_id=resource.department_id,
+        field=field,
+        key_field=key_field,
+        key_value=claim.key_value,
+        description=description.strip(),
+        observed=claim.observed,
+        expected=expected,
+        validator=validator,
+        source=source,
+        rule_id=rule_id,
+        raised_by=actor.username,
+        raised_on=today,
+    )
+    session.add(problem)
+    session.flush()
+    _add_raise(session, actor, problem)
+    audit.record(session, actor, ProblemRaised(problem.id, item.id, resource.code, version.number, field, source))
+    return problem
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if value is not None else None
+
+
+def _check_claim(
+    field: str,
+    description: str,
+    key_field: str | None,
+    key_value: str | None,
+    expected: str | None,
+    validator: str | None,
+    source: str,
+    rule_id: int | None,
+) -> None:
+    if not field.strip() or not description.strip():
+        raise Invalid("A problem needs a field and a description.", "问题数据须填写数据项和问题描述。")
+    if (key_field is None) != (key_value is None) or (key_value is not None and not key_value.strip()):
+        raise Invalid(
+            "Give both the key field and the key value, or neither for a whole-field problem.",
+            "主键字段和主键值须同时填写；针对整个数据项的问题两者都不填。",
+        )
+    if expected is not None and key_field is None:
+        raise Invalid("An expected value needs a key (one row).", "填写应有值时须指定主键（针对一条记录）。")
+    if validator is not None and validator not in checks.VALIDATORS:
+        raise Invalid(
+            f"Unknown validator '{validator}'; use one of {', '.join(checks.VALIDATORS)}.",
+            f"未知的校验规则“{validator}”，可用：{'、'.join(checks.VALIDATORS)}。",
+        )
+    if source not in SOURCES:
+        raise Invalid(f"Source is one of {', '.join(SOURCES)}.", f"来源须为以下之一：{'、'.join(SOURCES)}。")
+    if rule_id is not None and source != "rule":
+        raise Invalid("A rule id goes with source 'rule'.", "只有来源为“规则”的问题才有规则编号。")
+
+
+def _raised_version(session: Session, resource: Resource, number: int | None) -> Version:
+    if number is None:
+        found = latest_version(session, resource.id)
+    else:
+        found = session.scalar(select(Version).where(Version.resource_id == resource.id, Version.number == number))
+    if found is None:
+        raise NotFound(
+            f"Resource {resource.code} has no version {number or ''} to raise a problem against.",
+            f"数据资源 {resource.code} 没有可提出问题的数据版本{number or ''}。",
+        )
+    return found
+
+
+def _confirmed(home: Path, version: Version, claim: checks.Claim) -> checks.Claim:
+    """The claim with the value the version really holds; refused when the version does not bear it out."""
+    columns = [c["name"] for c in version.columns]
+    for name in (claim.field, claim.key_field):
+        if name is not None and name not in columns:
+            raise Invalid(
+                f"Version {version.number} has no field '{name}'; fields are {', '.join(columns)}.",
+                f"第 {version.number} 版没有数据项“{name}”，可选：{'、'.join(columns)}。",
+            )
+    if claim.key_field is None or claim.key_value is None:
+        return claim
+    values = checks.values_at_key(
+        parquet_path(home, version), field=claim.field, key_field=claim.key_field, key_value=claim.key_value
+    )
+    key = f"{claim.key_field}={claim.key_value}"
+    if not values:
+        raise Invalid(
+            f"Version {version.number} has no row with {key}.", f"第 {version.number} 版中没有 {key} 的记录。"
+        )
+    actual = values[0] or ""
+    if claim.observed is not None and claim.observed.strip() != actual:
+        raise Invalid(
+            f"The value at {key} is '{actual}', not '{claim.observed.strip()}'.",
+            f"{key} 的值为“{actual}”，而不是“{claim.observed.strip()}”。",
+        )
+    if claim.expected is not None and claim.expected.strip() == actual:
+        raise Invalid(f"The value at {key} already is '{actual}'.", f"{key} 的值已经是“{actual}”。")
+    if claim.validator is not None and actual and checks.passes(claim.validator, actual):
+        raise Invalid(
+            f"The value at {key} passes the {claim.validator} check; describe what else is wrong without a validator.",
+            f"{key} 的值通过了{checks.VALIDATOR_LABELS[claim.validator]}；如有其他问题请不选校验规则再描述。",
+        )
+    return checks.Claim(claim.field, claim.key_field, claim.key_value, actual, claim.expected, claim.validator)
+
+
+def _subject(resource: Resource, claim: checks.Claim) -> str:
+    where = f"{claim.key_field}={claim.key_value} 的" if claim.key_field else "整列"
+    return f"{resource.title}：{where}“{claim.field}”有误"[:300]
+
+
+def _open_duplicate(
+    session: Session, resource_id: int, claim: checks.Claim, source: str, rule_id: int | None
+) -> ProblemReport | None:
+    stmt = (
+        select(ProblemReport)
+        .join(WorkItem, WorkItem.id == ProblemReport.item_id)
+        .where(
+            ProblemReport.resource_id == resource_id,
+            ProblemReport.field == claim.field,
+            ProblemReport.key_field.is_(None)
+            if claim.key_field is None
+            else ProblemReport.key_field == claim.key_field,
+            ProblemReport.key_value.is_(None)
+            if claim.key_value is None
+            else ProblemReport.key_value == claim.key_value,
+            ProblemReport.source == source,
+            ProblemReport.rule_id.is_(None) if rule_id is None else ProblemReport.rule_id == rule_id,
+            WorkItem.state.in_(AWAITING),
+        )
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def _add_raise(session: Session, actor: Actor, problem: ProblemReport) -> None:
+    session.add(ProblemRaise(problem_id=problem.id, username=actor.username, department_id=actor.department_id))
+    session.flush()
+
+
+def existing_raises(session: Session, problem: ProblemReport) -> list[ProblemRaise]:
+    """Who raised this problem, first raise first."""
+    stmt = select(ProblemRaise).where(ProblemRaise.problem_id == problem.id).order_by(ProblemRaise.id)
+    return list(session.scalars(stmt))
+
+
+# ---- reading --------------------------------------------------------------------------------------
+
+
+def _visible(actor: Actor) -> Select[ProblemReport]:
+    """Problems the actor may see: platform roles all; stewards their departments'; everyone what they raised."""
+    require(actor, "governance.problem.read")
+    stmt = select(ProblemReport).join(WorkItem, WorkItem.id == ProblemReport.item_id)
+    if any(role.platform_wide for role in actor.roles & ACTIONS["governance.problem.read"].roles):
+        return stmt
+    raised = exists().where(ProblemRaise.problem_id == ProblemReport.id, ProblemRaise.username == actor.username)
+    if allows(actor, "governance.problem.answer"):
+        return stmt.where(or_(ProblemReport.department_id.in_(list(actor.departments)), raised))
+    return stmt.where(raised)
+
+
+def get_problem(session: Session, actor: Actor, problem_id: int) -> ProblemReport:
+    """One problem the actor may see; the same NotFound whether it does not exist or is not theirs."""
+    found = session.scalar(_visible(actor).where(ProblemReport.id == problem_id))
+    if found is None:
+        raise NotFound(f"Problem {problem_id} does not exist.", f"问题数据 {problem_id} 不存在。")
+    return found
+
+
+def list_problems(
+    session: Session,
+    actor: Actor,
+    *,
+    department_id: int | None = None,
+    resource_code: str | None = None,
+    state: WorkState | None = None,
+    overdue_on: date | None = None,
+    escalated: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[ProblemReport]:
+    """Problems the actor may see, soonest deadline first; `overdue_on` keeps unanswered ones past due."""
+    stmt = _visible(actor).order_by(WorkItem.due_on, ProblemReport.id).limit(limit).offset(offset)
+    if department_id is not None:
+        stmt = stmt.where(ProblemReport.department_id == department_id)
+    if resource_code:
+        stmt = stmt.where(ProblemReport.resource_id.in_(select(Resource.id).where(Resource.code == resource_code)))
+    if state is not None:
+        stmt = stmt.where(WorkItem.state == state)
+    if overdue_on is not None:
+        stmt = stmt.where(WorkItem.due_on < overdue_on, WorkItem.state.in_(AWAITING))
+    if escalated is not None:
+        stmt = stmt.where(
+            ProblemReport.escalated_at.is_not(None) if escalated else ProblemReport.escalated_at.is_(None)
+        )
+    return list(session.scalars(stmt))
+
+
+def problem_item(session: Session, problem: ProblemReport) -> WorkItem:
+    """The work item behind a problem the caller has already been allowed to see."""
+    return session.get_one(WorkItem, problem.item_id)
+
+
+def problem_steps(session: Session, actor: Actor, problem_id: int) -> list[WorkItemStep]:
+    """A problem's history, oldest first (for whoever may see the problem, the raiser included)."""
+    problem = get_problem(session, actor, problem_id)
+    stmt = select(WorkItemStep).where(WorkItemStep.item_id == problem.item_id).order_by(WorkItemStep.id)
+    return list(session.scalars(stmt))
+
+
+def describe(session: Session, problem: ProblemReport, today: date | None = None) -> dict[str, Any]:
+    """A problem with its item's state and deadline, its resource and versions: what the edges show."""
+    item = problem_item(session, problem)
+    raised = session.get_one(Version, problem.version_id)
+    fixed = session.get(Version, problem.fixed_version_id) if problem.fixed_version_id else None
+    resource = session.get_one(Resource, problem.resource_id)
+    state = WorkState(item.state)
+    return {
+        "id": problem.id,
+        "item_id": item.id,
+        "resource": resource.code,
+        "resource_title": resource.title,
+        "version": raised.number,
+        "department_id": problem.department_id,
+        "field": problem.field,
+        "key_field": problem.key_field,
+        "key_value": problem.key_value,
+        "description": problem.description,
+        "observed": problem.observed,
+        "expected": problem.expected,
+        "validator": problem.validator,
+        "source": problem.source,
+        "rule_id": problem.rule_id,
+        "raised_by": problem.raised_by,
+        "raised_on": problem.raised_on,
+        "raises": len(existing_raises(session, problem)),
+        "state": state.value,
+        "state_label": state.label,
+        "due_on": item.due_on,
+        "due_provisional": item.due_provisional,
+        "overdue": is_overdue(item, today or workdays.china_today()),
+        "extended": problem.extended,
+        "extension_reason": problem.extension_reason,
+        "escalated_at": problem.escalated_at,
+        "answer": problem.answer,
+        "answer_reason": problem.answer_reason,
+        "answered_by": problem.answered_by,
+        "answered_on": problem.answered_on,
+        "fixed_version": fixed.number if fixed else None,
+        "verified": problem.verified,
+        "verification": problem.verification,
+        "closed_on": problem.closed_on,
+    }
+
+
+def is_overdue(item: WorkItem, today: date) -> bool:
+    """Past due and still owed an answer (a rejected problem has its answer)."""
+    return item.due_on < today and WorkState(item.state) in AWAITING
+
+
+# ---- answering ------------------------------------------------------------------------------------
+
+
+def _answerable(session: Session, actor: Actor, problem_id: int) -> tuple[ProblemReport, WorkItem]:
+    problem = get_problem(session, actor, problem_id)
+    item = problem_item(session, problem)
+    require(actor, "governance.problem.answer", item)
+    state = WorkState(item.state)
+    if state not in AWAITING:
+        raise IllegalTransition(
+            f"Problem {problem.id} is {state.value}; it has its answer already.",
+            f"问题数据 {problem.id} 当前状态为“{state.label}”，已答复，不能再答复。",
+        )
+    return problem, item
+
+
+def answer_fixed(
+    session: Session, actor: Actor, *, problem_id: int, version_number: int, home: Path, today: date | None = None
+) -> ProblemReport:
+    """Answer "fixed in version N"; the fix is verified against that version and only a verified fix closes."""
+    problem, item = _answerable(session, actor, problem_id)
+    raised = session.get_one(Version, problem.version_id)
+    if version_number <= raised.number:
+        raise Invalid(
+            f"The fix must be in a version newer than {raised.number}, the one the problem was raised against.",
+            f"整改须体现在比第 {raised.number} 版（提出问题时的版本）更新的版本中。",
+        )
+    version = session.scalar(
+        select(Version).where(Version.resource_id == problem.resource_id, Version.number == version_number)
+    )
+    if version is None:
+        raise NotFound(
+            f"There is no version {version_number} yet; ingest the fixed file first.",
+            f"尚无第 {version_number} 版，请先导入整改后的数据。",
+        )
+    today = today or workdays.china_today()
+    if item.state == S.open:
+        workflow.move_item(session, actor, item_id=item.id, action="accept", owner=__name__)
+    workflow.move_item(
+        session, actor, item_id=item.id, action="resolve", note=f"已在第 {version_number} 版整改", owner=__name__
+    )
+    verdict = checks.verify(
+        parquet_path(home, version), [c["name"] for c in version.columns], version_number, _claim(problem)
+    )
+    problem.answer, problem.answer_reason = "fixed", ""
+    problem.fixed_version_id, problem.answered_by, problem.answered_on = version.id, actor.username, today
+    problem.verified, problem.verification = verdict.passed, verdict.as_json()
+    action = "verify" if verdict.passed else "reject"
+    workflow.move_item(session, VERIFIER, item_id=item.id, action=action, note=verdict.reason_zh, owner=__name__)
+    problem.closed_on = today if verdict.passed else None
+    session.flush()
+    audit.record(
+        session, actor, ProblemFixAnswered(problem.id, item.id, version_number, verdict.passed, verdict.reason)
+    )
+    return problem
+
+
+def _claim(problem: ProblemReport) -> checks.Claim:
+    return checks.Claim(
+        problem.field, problem.key_field, problem.key_value, problem.observed, problem.expected, problem.validator
+    )
+
+
+def answer_rejected(
+    session: Session, actor: Actor, *, problem_id: int, reason: str, today: date | None = None
+) -> ProblemReport:
+    """Answer that the data is right (or the problem is not the department's), with a reason; the item is returned."""
+    problem, item = _answerable(session, actor, problem_id)
+    if not reason.strip():
+        raise Invalid("A rejection needs a reason.", "不予整改须说明理由。")
+    workflow.move_item(session, actor, item_id=item.id, action="return", note=reason.strip(), owner=__name__)
+    problem.answer, problem.answer_reason = "rejected", reason.strip()
+    problem.answered_by, problem.answered_on = actor.username, today or workdays.china_today()
+    session.flush()
+    audit.record(session, actor, ProblemRejected(problem.id, item.id, reason.strip()))
+    return problem
+
+
+def extend_deadline(
+    session: Session, actor: Actor, *, problem_id: int, reason: str, today: date | None = None
+) -> ProblemReport:
+    """Extend the deadline once, to 10 working days from raising; asked before the deadline passes."""
+    problem, item = _answerable(session, actor, problem_id)
+    today = today or workdays.china_today()
+    if problem.extended:
+        raise IllegalTransition(
+            f"Problem {problem.id} was extended once already; a deadline is extended only once.",
+            f"问题数据 {problem.id} 已延期一次，只能延期一次。",
+        )
+    if today > item.due_on:
+        raise IllegalTransition(
+            f"The deadline {item.due_on} has passed; an extension is asked before it.",
+            f"办理期限 {item.due_on} 已过，须在期限内申请延期。",
+        )
+    workflow.extend_due(
+        session,
+        actor,
+        item_id=item.id,
+        start=problem.raised_on,
+        due_in_working_days=EXTENDED_TO,
+        reason=reason,
+        owner=__name__,
+    )
+    problem.extended, problem.extension_reason = True, reason.strip()
+    session.flush()
+    audit.record(session, actor, ProblemExtended(problem.id, item.id, item.due_on.isoformat(), reason.strip()))
+    return problem
+
+
+def escalate_overdue(session: Session, actor: Actor, *, today: date) -> list[ProblemReport]:
+    """Escalate every unanswered problem past its deadline that is not escalated yet (a daily platform job)."""
+    require(actor, "governance.problem.escalate")
+    stmt = (
+        select(ProblemReport)
+        .join(WorkItem, WorkItem.id == ProblemReport.item_id)
+        .where(ProblemReport.escalated_at.is_(None), WorkItem.due_on < today, WorkItem.state.in_(AWAITING))
+        .order_by(ProblemReport.id)
+    )
+    escalated = list(session.scalars(stmt))
+    for problem in escalated:
+        item = workflow.escalate_item(
+            session,
+            actor,
+            item_id=problem.item_id,
+            today=today,
+            note=f"问题数据 {problem.id} 超期未答复，升级至平台督办",
+            owner=__name__,
+        )
+        problem.escalated_at = utcnow()
+        session.flush()
+        audit.record(session, actor, ProblemEscalated(problem.id, item.id, item.due_on.isoformat()))
+    return escalated
+
+
+# ---- statistics -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DepartmentProblemStats:
+    """One department's record as a source department."""
+
+    department_id: int
+    raised: int
+    closed: int
+    closed_on_time: int
+    rejected: int
+    open: int
+    overdue: int
+    escalated: int
+    median_working_days_to_close: float | None
+
+
+def problem_statistics(
+    session: Session, actor: Actor, *, department_id: int | None = None, today: date | None = None
+) -> list[DepartmentProblemStats]:
+    """Per source department: raised, closed, closed on time, rejected, open, overdue, escalated, median days.
+
+    Time to close counts working days from the day raised to the day closed. Stewards see their own
+    departments; platform roles all.
+    """
+    today = today or workdays.china_today()
+    stmt = _visible(actor)
+    if department_id is not None:
+        stmt = stmt.where(ProblemReport.department_id == department_id)
+    rows = session.execute(
+        stmt.with_only_columns(
+            ProblemReport.department_id,
+            WorkItem.state,
+            WorkItem.due_on,
+            ProblemReport.raised_on,
+            ProblemReport.closed_on,
+            ProblemReport.escalated_at,
+        ).order_by(ProblemReport.department_id)
+    ).all()
+    by_department: dict[int, list[tuple[str, date, date, date | None, object]]] = {}
+    for dept, state, due_on, raised_on, closed_on, escalated_at in rows:
+        by_department.setdefault(dept, []).append((state, due_on, raised_on, closed_on, escalated_at))
+    return [_department_stats(session, dept, entries, today) for dept, entries in by_department.items()]
+
+
+def _department_stats(
+    session: Session, dept: int, entries: list[tuple[str, date, date, date | None, object]], today: date
+) -> DepartmentProblemStats:
+    closed = [(due, raised, done) for state, due, raised, done, _ in entries if state == S.closed and done]
+    days = [workdays.working_days_between(session, raised, done) for _, raised, done in closed]
+    return DepartmentProblemStats(
+        department_id=dept,
+        raised=len(entries),
+        closed=len(closed),
+        closed_on_time=sum(done <= due for due, _, done in closed),
+        rejected=sum(state == S.returned for state, *_ in entries),
+        open=sum(WorkState(state) in AWAITING for state, *_ in entries),
+        overdue=sum(WorkState(state) in AWAITING and due < today for state, due, *_ in entries),
+        escalated=sum(escalated is not None for *_, escalated in entries),
+        median_working_days_to_close=float(statistics.median(days)) if days else None,
+    )
+
+
+__all__ = [
+    "KIND",
+    "describe",
+    "DepartmentProblemStats",
+    "answer_fixed",
+    "answer_rejected",
+    "escalate_overdue",
+    "extend_deadline",
+    "get_problem",
+    "list_problems",
+    "problem_statistics",
+    "raise_problem",
+]
