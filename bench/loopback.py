@@ -14,7 +14,7 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from digigov.app import create_app
+from digigov.app import create_app, prepare_to_serve
 from digigov.core.config import Settings
 from digigov.core.db import unit_of_work
 from digigov.identity import service as identity
@@ -39,10 +39,14 @@ def _free_port() -> int:
 
 @contextmanager
 def serve(settings: Settings, engine: Engine, wrap: Callable[[Any], Any] | None = None) -> Iterator[str]:
-    """The real app under uvicorn on 127.0.0.1, in a thread; `wrap` may put an ASGI wrapper around it."""
+    """The real app under uvicorn on 127.0.0.1, in a thread, prepared as `digigov serve` prepares it.
+
+    `wrap` may put an ASGI wrapper around it.
+    """
     port = _free_port()
     app: Any = create_app(settings, engine=engine)
     served = wrap(app) if wrap else app
+    prepare_to_serve()  # as `digigov serve` does
     runner = uvicorn.Server(uvicorn.Config(served, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=runner.run, daemon=True)
     thread.start()

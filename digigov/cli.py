@@ -211,13 +211,11 @@ def serve(
     """Serve the platform over HTTP."""
     import uvicorn
 
-    from digigov.app import create_app
+    from digigov.app import create_app, prepare_to_serve
 
     settings = _settings(demo)
     web = _guarded(lambda: create_app(settings))
-    import jieba
-
-    jieba.initialize()  # load the segmenter's dictionary now, not in the first search a user makes
+    prepare_to_serve()
     console.print(f"digigov at http://{host or settings.host}:{port or settings.port}/  (Ctrl+C stops)")
     uvicorn.run(web, host=host or settings.host, port=port or settings.port, log_level="warning")
 

@@ -8,15 +8,16 @@ There is deliberately no `datastore_search_sql`: CKAN's own had two injection CV
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Text, bindparam, cast, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -85,11 +86,14 @@ class CkanError(Exception):
 
 Action = Callable[[Session, Actor | None, dict[str, Any], Path], Any]
 ACTIONS: dict[str, Action] = {}
-PLAIN: set[str] = set()  # actions whose results are already plain JSON values: no jsonable_encoder pass
+# Actions whose results are already plain JSON values, encoded by orjson with no jsonable_encoder
+# pass: str keys, str, int, bool, None, lists, dicts and orjson.Fragment only (no floats, which
+# orjson writes unlike the json module).
+PLAIN: set[str] = set()
 
 
 def action(name: str, *, plain: bool = False) -> Callable[[Action], Action]:
-    """Register a function as a CKAN action; `plain` when it returns only dicts, lists, str, numbers."""
+    """Register a function as a CKAN action; `plain` when its result holds only what PLAIN allows."""
 
     def register(fn: Action) -> Action:
         ACTIONS[name] = fn
@@ -134,7 +138,7 @@ async def _data(request: Request) -> dict[str, Any]:
 
 @router.api_route("/api/3/action/{name}", methods=["GET", "POST"])
 @router.api_route("/api/action/{name}", methods=["GET", "POST"])
-async def call(name: str, request: Request, session: SessionDep) -> JSONResponse:
+async def call(name: str, request: Request, session: SessionDep) -> Response:
     """Run one CKAN action and wrap its result in CKAN's envelope."""
     help_url = f"{str(request.base_url).rstrip('/')}/api/3/action/help_show?name={name}"
     fn = ACTIONS.get(name)
@@ -156,8 +160,11 @@ async def call(name: str, request: Request, session: SessionDep) -> JSONResponse
         session.rollback()
         status, kind, body = _translate(error)
         return JSONResponse({"help": help_url, "success": False, "error": {**body, "__type": kind}}, status_code=status)
-    encoded = result if name in PLAIN else jsonable_encoder(result)
-    return JSONResponse({"help": help_url, "success": True, "result": encoded})
+    if name in PLAIN:
+        # The same bytes JSONResponse writes for these values (compact, UTF-8), several times faster.
+        encoded = orjson.dumps({"help": help_url, "success": True, "result": result})
+        return Response(encoded, media_type="application/json")
+    return JSONResponse({"help": help_url, "success": True, "result": jsonable_encoder(result)})
 
 
 def _translate(error: DigigovError) -> tuple[int, str, dict[str, Any]]:
@@ -282,11 +289,9 @@ def package_search(session: Session, actor: Actor | None, data: dict[str, Any], 
         raise bad_fields
     named = session.execute(select(Department.id, Department.code, Department.name))
     departments = {dept_id: (code, name) for dept_id, code, name in named}
-    page_versions = _versions_by_resource(session, found.ids)
-    results = []
-    for row in _package_rows(session, found.ids):
-        resources = [_resource_dict(row, v) for v in page_versions.get(row.id, [])]
-        results.append(_package(row._mapping, departments.get(row.department_id), resources))
+    # Each package is encoded as soon as it is built, so its dicts die young: a page of 1,000
+    # live packages outlasted the young generations and set off full collections of the heap.
+    results = [orjson.Fragment(orjson.dumps(p)) for p in _packages(session, found.ids, departments)]
     facets, search_facets = _ckan_facets(departments, found.facets, fields)
     return {
         "count": found.count,
@@ -323,13 +328,40 @@ _PACKAGE_COLUMNS = [
 ]
 
 
-def _package_rows(session: Session, ids: list[int]) -> list[Row[Any]]:
-    """The columns a package shows, for resources by id, in the order given: rows, not ORM objects."""
-    found: dict[int, Row[Any]] = {}
-    for i in range(0, len(ids), 500):
-        stmt = select(*_PACKAGE_COLUMNS).where(Resource.id.in_(ids[i : i + 500]))
-        found.update((row.id, row) for row in session.execute(stmt))
-    return [found[i] for i in ids]
+_RESOURCE = Resource.__table__.c
+_VERSION = Version.__table__.c
+_JSON_LISTS = ("keywords", "subjects")
+_ROW_KEYS = [c.key for c in _PACKAGE_COLUMNS]
+# Table columns, not mapped attributes, so the select skips the ORM's row loading; the JSON lists
+# come as their text for orjson, which parses them several times faster than the json module.
+_ROWS = select(*(cast(_RESOURCE[k], Text) if k in _JSON_LISTS else _RESOURCE[k] for k in _ROW_KEYS)).where(
+    _RESOURCE.id.in_(bindparam("ids", expanding=True))
+)
+_VERSIONS = (
+    select(*(_VERSION[k] for k in ("resource_id", "number", "raw_bytes", "raw_sha256", "created_at")))
+    .where(_VERSION.resource_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_VERSION.number.desc())
+)
+_CHUNK = 250  # resources per statement: few enough that a chunk's rows die young
+
+
+def _packages(session: Session, ids: list[int], departments: dict[int, tuple[str, str]]) -> Iterator[dict[str, Any]]:
+    """The packages of resources by id, in the order given, read from column rows a chunk at a time."""
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        rows: dict[int, dict[str, Any]] = {}
+        for row in session.execute(_ROWS, {"ids": chunk}):
+            values = dict(zip(_ROW_KEYS, row, strict=True))
+            values.update((k, orjson.loads(values[k])) for k in _JSON_LISTS)
+            rows[values["id"]] = values
+        chunk_versions: dict[int, list[Row[Any]]] = {}
+        for version in session.execute(_VERSIONS, {"ids": chunk}):
+            chunk_versions.setdefault(version.resource_id, []).append(version)
+        for resource_id in chunk:
+            values = rows[resource_id]
+            code, title = values["code"], values["title"]
+            resources = [_resource_dict(code, title, v) for v in chunk_versions.get(resource_id, [])]
+            yield _package(values, departments.get(values["department_id"]), resources)
 
 
 def _ckan_facets(
@@ -496,16 +528,16 @@ def _versions_by_resource(session: Session, resource_ids: list[int]) -> dict[int
 def _resources(session: Session, resource: Resource, versions_of: list[Version] | None) -> list[dict[str, Any]]:
     if versions_of is None:
         versions_of = _versions_by_resource(session, [resource.id]).get(resource.id, [])
-    return [_resource_dict(resource, v) for v in versions_of]
+    return [_resource_dict(resource.code, resource.title, v) for v in versions_of]
 
 
-def _resource_dict(resource: Resource | Row[Any], version: Version) -> dict[str, Any]:
+def _resource_dict(code: str, title: str, version: Version | Row[Any]) -> dict[str, Any]:
     return {
-        "id": f"{resource.code}-v{version.number}",
-        "package_id": resource.code,
-        "name": f"{resource.title}（第 {version.number} 版）",
+        "id": f"{code}-v{version.number}",
+        "package_id": code,
+        "name": f"{title}（第 {version.number} 版）",
         "format": "Parquet",
-        "url": f"/api/v1/resources/{resource.code}/versions/{version.number}",
+        "url": f"/api/v1/resources/{code}/versions/{version.number}",
         "url_type": "upload",
         "size": version.raw_bytes,
         "hash": f"sha256:{version.raw_sha256}",
@@ -526,7 +558,8 @@ def resource_show(session: Session, actor: Actor | None, data: dict[str, Any], h
     acting = _need(actor)
     code, number = _version_of(session, acting, str(data.get("id", "")))
     version = versions.get_version(session, acting, code, number)
-    return _resource_dict(service.get_resource(session, acting, code), version)
+    resource = service.get_resource(session, acting, code)
+    return _resource_dict(resource.code, resource.title, version)
 
 
 @action("datastore_search")

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digigov.catalog import service
+from digigov.catalog.models import Resource
+from digigov.catalog.schemas import ResourceCreate
+from digigov.core.config import Settings
+from digigov.datastore import versions
+from digigov.datastore.models import Version
 from tests.api.test_ckan import _publish
+from tests.catalog.test_service import dept
+from tests.conftest import actor_named
 
 
 def _search(client: TestClient, headers: dict[str, str], **params: Any) -> Any:
@@ -50,3 +60,84 @@ def test_a_bad_facet_field_is_a_validation_error(client: TestClient, token_for) 
         assert reply.json()["error"] == {"facet.field": ["Not a JSON list"], "__type": "Validation Error"}
     missing_token = client.get("/api/3/action/package_search", params={"facet.field": "3"})
     assert missing_token.status_code == 403
+
+
+def test_the_package_shape_is_pinned(client: TestClient, session: Session, settings: Settings, token_for) -> None:  # type: ignore[no-untyped-def]
+    steward, reviewer = actor_named(session, "steward"), actor_named(session, "reviewer")
+    body = {
+        "code": "zj-pin",
+        "title": "企业名录",
+        "department_id": dept(session, "HZ-SJJ"),
+        "abstract": "全省登记企业的名称与信用代码。",
+        "keywords": ["企业", "登记"],
+        "subjects": ["法人单位"],
+        "category": "base",
+        "base_type": "legal_entity",
+        "update_cycle": "monthly",
+        "share_type": "conditional",
+        "share_condition": "经申请审核后共享",
+        "open_type": "unconditional",
+        "format": "CSV",
+        "contact": "0571-80000000",
+        "fields": [
+            {"name": "tyshxydm", "title": "统一社会信用代码", "is_key": True},
+            {"name": "qymc", "title": "企业名称"},
+        ],
+    }
+    service.create_resource(session, steward, ResourceCreate.model_validate(body))
+    for n, name in enumerate(["a.csv", "b.csv"]):
+        csv = f"统一社会信用代码,企业名称\n91330100MA0000001X,企业{n}\n".encode()
+        versions.ingest_file(
+            session, steward, home=settings.home, resource_code="zj-pin", upload=io.BytesIO(csv), filename=name
+        )
+    service.submit_resource(session, steward, code="zj-pin")
+    service.publish_resource(session, reviewer, code="zj-pin")
+    session.commit()
+    resource = session.scalars(select(Resource).where(Resource.code == "zj-pin")).one()
+    made = {v.number: v for v in session.scalars(select(Version).where(Version.resource_id == resource.id))}
+    reply = client.get("/api/3/action/package_search", params={"q": "企业名录"}, headers=token_for("consumer"))
+    found = reply.json()["result"]["results"]
+    assert reply.headers["content-type"] == "application/json"
+    assert json.dumps(found, ensure_ascii=False) == json.dumps([_pinned(resource, made)], ensure_ascii=False)
+
+
+def _pinned(resource: Resource, made: dict[int, Version]) -> dict[str, Any]:
+    """The package of test_the_package_shape_is_pinned, keys in order, as CKAN clients have seen it."""
+    org = {"id": "HZ-SJJ", "name": "HZ-SJJ", "title": "杭州市市场监督管理局", "type": "organization"}
+    extras = [("category", "base"), ("base_type", "legal_entity"), ("update_cycle", "monthly")]
+    extras += [("share_type", "conditional"), ("share_condition", "经申请审核后共享"), ("open_type", "unconditional")]
+    extras += [("format", "CSV"), ("contact", "0571-80000000")]
+    return {
+        "id": "zj-pin",
+        "name": "zj-pin",
+        "title": "企业名录",
+        "notes": "全省登记企业的名称与信用代码。",
+        "type": "dataset",
+        "state": "active",
+        "private": False,
+        "owner_org": "HZ-SJJ",
+        "organization": org,
+        "tags": [{"name": "企业", "display_name": "企业"}, {"name": "登记", "display_name": "登记"}],
+        "groups": [{"name": "法人单位", "title": "法人单位", "display_name": "法人单位"}],
+        "extras": [{"key": k, "value": v} for k, v in extras],
+        "metadata_created": resource.created_at.isoformat(),
+        "metadata_modified": resource.updated_at.isoformat(),
+        "num_resources": 2,
+        "num_tags": 2,
+        "resources": [
+            {
+                "id": f"zj-pin-v{n}",
+                "package_id": "zj-pin",
+                "name": f"企业名录（第 {n} 版）",
+                "format": "Parquet",
+                "url": f"/api/v1/resources/zj-pin/versions/{n}",
+                "url_type": "upload",
+                "size": made[n].raw_bytes,
+                "hash": f"sha256:{made[n].raw_sha256}",
+                "created": made[n].created_at.isoformat(),
+                "datastore_active": True,
+            }
+            for n in (2, 1)
+        ],
+        "digigov_state": "published",
+    }
