@@ -152,7 +152,7 @@ def _resident_id_check(v: str) -> tuple[str, str, str]:
     condition = (
         f"{ymd} BETWEEN {FIRST_YEAR}0101 AND {today} AND ({mmdd} <> 229 OR {leap})"
         f" AND __dg_d.last_year >= {year}"
-        f" AND substr('{RIC_CHECK}', ({total}) % 11 + 1, 1) = right({v}, 1)"
+        f" AND substr('{RIC_CHECK}', ({total}) % 11 + 1, 1) = __dg_c.__dg_last"
     )
     join = f"LEFT JOIN {DIVISIONS} AS __dg_d ON __dg_d.code_number = __dg_c.{n} // 100000000000"
     return f"TRY_CAST(left({v}, 17) AS BIGINT) AS {n}", join, condition
@@ -191,7 +191,7 @@ CHECKS: dict[str, tuple[str, Callable[[str], tuple[str, str, str]]]] = {
 }
 
 
-def _checked(kind: str, source: str, column: str, flag: str, *, ordered: bool) -> str:
+def _checked(kind: str, source: str, column: str, flag: str, *, ordered: bool, checked: str = "") -> str:
     if kind not in CHECKS:
         raise ValueError(f"Unknown code kind {kind!r}; use one of {', '.join(CHECKS)}.")
     pattern, check = CHECKS[kind]
@@ -202,14 +202,18 @@ def _checked(kind: str, source: str, column: str, flag: str, *, ordered: bool) -
     ok = f"CASE WHEN __dg_fast THEN true ELSE coalesce(regexp_full_match(__dg_v, '{pattern}'), false) END"
     position = ", row_number() OVER () AS __dg_pos" if ordered else ""
     inner = (
-        f"SELECT *, CASE WHEN __dg_ok THEN {projection.replace(' AS __dg_n', '')} END AS __dg_n FROM ("
+        # the check character is cut before the join so that no long string has to cross it
+        f"SELECT *, CASE WHEN __dg_ok THEN {projection.replace(' AS __dg_n', '')} END AS __dg_n,"
+        f" right(__dg_v, 1) AS __dg_last FROM ("
         f"SELECT *, {ok} AS __dg_ok FROM ("
         f"SELECT *, {compacted} AS __dg_v FROM ("
         f"SELECT *, {fast} AS __dg_fast{position} FROM {source})))"
     )
-    helpers = "__dg_fast, __dg_v, __dg_ok, __dg_n" + (", __dg_pos" if ordered else "")
+    helpers = "__dg_fast, __dg_v, __dg_ok, __dg_n, __dg_last" + (", __dg_pos" if ordered else "")
+    # count_valid asks for a "not NULL" column too, so that it need not carry the raw value along
+    extra = f", __dg_c.__dg_fast IS NOT NULL AS {checked}" if checked else ""
     return (
-        f"SELECT __dg_c.* EXCLUDE ({helpers}), coalesce(__dg_c.__dg_ok AND {condition}, false) AS {flag}"
+        f"SELECT __dg_c.* EXCLUDE ({helpers}), coalesce(__dg_c.__dg_ok AND {condition}, false) AS {flag}{extra}"
         f" FROM ({inner}) AS __dg_c {join}" + (" ORDER BY __dg_c.__dg_pos" if ordered else "")
     )
 
@@ -227,7 +231,7 @@ def count_valid(con: duckdb.DuckDBPyConnection, kind: Kind, source: str, column:
     if kind == "resident_id":
         load_divisions(con)
     rows = con.execute(
-        f"SELECT count({column}), count(*) FILTER (WHERE __dg_flag)"
-        f" FROM ({_checked(kind, source, column, '__dg_flag', ordered=False)})"
+        f"SELECT count(*) FILTER (WHERE __dg_checked), count(*) FILTER (WHERE __dg_flag)"
+        f" FROM ({_checked(kind, source, column, '__dg_flag', ordered=False, checked='__dg_checked')})"
     ).fetchall()
     return int(rows[0][0]), int(rows[0][1])
