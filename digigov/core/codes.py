@@ -34,6 +34,7 @@ LATER_DIVISIONS: dict[str, tuple[str, int]] = {
 }
 
 _DIVISION = re.compile(r"^[1-9]\d{5}$")
+_RESIDENT_ID = re.compile(r"[0-9]{17}[0-9X]")
 _SPAN = re.compile(r"^\[(?:\d{4})?-(?P<end>\d{4})?\]")
 
 
@@ -121,7 +122,8 @@ def parse_resident_id(text: str) -> ResidentId:
 def resident_id_facts(text: str, *, today: date | None = None) -> ResidentIdFacts:
     """Parse an ID number and read its birth date, sex and birth-place division."""
     number = _compact(text)
-    if len(number) != 18 or not number[:17].isdigit() or not re.match(r"^[0-9X]$", number[17]):
+    # str.isdigit() would let full-width and other non-ASCII digits through; the standard has none
+    if not _RESIDENT_ID.fullmatch(number):
         raise InvalidCode(
             f"Resident ID '{text}' must be 17 digits and a check character (0-9 or X).",
             f"公民身份号码“{text}”应为 17 位数字加 1 位校验码（0-9 或 X）。",
@@ -163,6 +165,14 @@ def parse_uscc(text: str) -> Uscc:
     >>> parse_uscc("91110000600037341L")
     '91110000600037341L'
     """
+    if not _compact(text).isascii():
+        # python-stdnum would read full-width and other Unicode digits as ASCII ones; the engine's
+        # validators do not, and GB 32100 has no such characters
+        raise InvalidCode(
+            f"Credit code '{text}' has characters that GB 32100 does not allow "
+            "(digits and capitals except I, O, S, V, Z).",
+            f"统一社会信用代码“{text}”含有 GB 32100 不允许的字符（I、O、S、V、Z 等）。",
+        )
     try:
         return Uscc(uscc.validate(text))
     except InvalidLength:

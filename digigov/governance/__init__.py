@@ -10,10 +10,21 @@ from digigov.governance import service as _service  # noqa: F401  (registers the
 from digigov.governance.problems import raise_problem
 from digigov.governance.validators import (
     compact,
+    count_valid,
     load_divisions,
     luhn_valid,
     resident_id_valid,
     uscc_valid,
+    validity_query,
 )
 
-__all__ = ["compact", "load_divisions", "luhn_valid", "raise_problem", "resident_id_valid", "uscc_valid"]
+__all__ = [
+    "compact",
+    "count_valid",
+    "load_divisions",
+    "luhn_valid",
+    "raise_problem",
+    "resident_id_valid",
+    "uscc_valid",
+    "validity_query",
+]
