@@ -124,7 +124,7 @@ def init(demo: Annotated[bool, typer.Option(help="Also create demo departments a
         from digigov.demo import load_demo, load_reference_data
 
         with unit_of_work(engine) as session:
-            loaded = load_reference_data(session)
+            loaded = load_reference_data(session, real_data=_real_data())
             added = load_demo(session, password=_demo_password(settings)) if demo else []
         if demo:
             _load_demo_catalog(engine, settings)
@@ -132,17 +132,25 @@ def init(demo: Annotated[bool, typer.Option(help="Also create demo departments a
         console.print(
             f"database: {engine.url.render_as_string(hide_password=True)} (revision {migrate.head_revision()})"
         )
-        console.print(f"regions: {loaded['regions']}; calendar years added: {loaded['calendar_years']}")
+        console.print(
+            f"regions: {loaded['regions']}; calendar years added: {loaded['calendar_years']}; "
+            f"standard codes: {loaded['codes']}"
+        )
         if added:
             console.print(f"demo users created: {', '.join(added)}")
 
     _guarded(run)
 
 
+def _real_data() -> Path:
+    """The shared real data (open-data files, code tables): `DIGIGOV_DEMO_DATA`, else ../shared/data/real."""
+    return Path(os.environ.get("DIGIGOV_DEMO_DATA", "../shared/data/real"))
+
+
 def _load_demo_catalog(engine: Engine, settings: Settings) -> None:
     from digigov.demo import beijing_files, load_demo_catalog
 
-    shared = Path(os.environ.get("DIGIGOV_DEMO_DATA", "../shared/data/real"))
+    shared = _real_data()
     files = beijing_files(shared)
     if files:
         with unit_of_work(engine) as session:

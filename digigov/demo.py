@@ -26,6 +26,8 @@ from digigov.core import audit, workdays
 from digigov.core.auth import SYSTEM, Role
 from digigov.core.errors import DigigovError
 from digigov.datastore.versions import ingest_file
+from digigov.governance.codetables import load_code_tables
+from digigov.governance.elements import load_starter_dictionary
 from digigov.identity import service as identity
 from digigov.identity.events import RegionsLoaded
 from digigov.identity.models import Department, Region, User
@@ -35,14 +37,17 @@ from digigov.policy import service as policy
 from digigov.policy.models import PolicyDocument
 
 
-def load_reference_data(session: Session) -> dict[str, int]:
-    """Regions of Zhejiang and the holiday calendar; safe to run again."""
+def load_reference_data(session: Session, *, real_data: Path | None = None) -> dict[str, int]:
+    """Regions of Zhejiang, the holiday calendar, the standard code tables and the starter data-element
+    dictionary; safe to run again. `real_data` (../shared/data/real) adds the finer GB/T 4754 levels."""
     known = set(session.scalars(select(Region.code)))
     regions = load_regions(session)
     if len(known) != regions:
         audit.record(session, SYSTEM, RegionsLoaded(province="33", count=regions))
     years = workdays.seed_from_chinese_calendar(session, SYSTEM)
-    return {"regions": regions, "calendar_years": len(years)}
+    codes = load_code_tables(session, SYSTEM, real_data=real_data)
+    load_starter_dictionary(session, SYSTEM)
+    return {"regions": regions, "calendar_years": len(years), "codes": sum(codes.values())}
 
 
 @dataclass(frozen=True)

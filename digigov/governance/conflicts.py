@@ -1,0 +1,254 @@
+"""Conflicts between sources: the same element, the same key, different values (一数一源).
+
+For an element with an authoritative source, every other resource that publishes the element and
+the key element is joined with the source on the key, latest version against latest version, in
+one engine query per pair. Keys are compared trimmed and upper-cased (` 91110105672353933e` is
+`91110105672353933E`); values trimmed. A key with several values on a side conflicts when the other
+resource holds a value the source does not. Blank keys and blank values are not compared: a
+missing value is a completeness problem, not a conflict.
+
+Each pair's run is stored with exact counts and up to `SAMPLE` conflicting keys, so conflicts can be
+followed up; `open_conflict_problems` is the one place that hands new ones to problem data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from digigov.catalog.models import Field, Resource
+from digigov.core import audit, engine
+from digigov.core.auth import Actor, allows, require
+from digigov.datastore import Version, latest_version, parquet_path
+from digigov.governance import actions as _actions  # noqa: F401  (declares the actions)
+from digigov.governance.elements import get_element, source_resource
+from digigov.governance.errors import FieldNotOfElement, NothingToCompare
+from digigov.governance.events import ConflictsFound
+from digigov.governance.models import ConflictRun, DataElement, ElementConflict
+
+SAMPLE = 1000  # conflicting keys kept per run; the counts are always exact
+EDGE = r"'^[\s\x{3000}]+|[\s\x{3000}]+$'"  # leading or trailing white space, full-width too
+
+
+@dataclass(frozen=True)
+class Side:
+    """One resource's part in a comparison: its latest version, the element's field and the key's."""
+
+    resource: Resource
+    version: Version
+    field: str
+    key_field: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    resource: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConflictResult:
+    """What `find_conflicts` found: one run per compared resource, and those it could not compare."""
+
+    element: DataElement
+    key_element: str
+    runs: list[ConflictRun]
+    skipped: list[Skipped]
+
+    @property
+    def conflicts(self) -> int:
+        return sum(run.conflicts for run in self.runs)
+
+
+def find_conflicts(
+    session: Session, actor: Actor, *, home: Path, element: str, key_element: str, sample: int = SAMPLE
+) -> ConflictResult:
+    """Compare the element between its authoritative source and every other resource keyed by `key_element`."""
+    require(actor, "governance.conflict.check")
+    found = get_element(session, actor, element)
+    key = get_element(session, actor, key_element)
+    source = _source_side(session, found, key.identifier)
+    runs: list[ConflictRun] = []
+    skipped: list[Skipped] = []
+    for other in _other_sides(session, found, key.identifier, source, skipped):
+        runs.append(_compare(session, actor, home, found, key.identifier, source, other, min(sample, SAMPLE)))
+    new = [c for run in runs for c in _conflicts_of(session, run) if c.first_seen]
+    audit.record(
+        session,
+        actor,
+        ConflictsFound(found.identifier, key.identifier, tuple(r.id for r in runs), sum(r.conflicts for r in runs)),
+    )
+    open_conflict_problems(session, actor, new)
+    return ConflictResult(found, key.identifier, runs, skipped)
+
+
+def open_conflict_problems(session: Session, actor: Actor, conflicts: list[ElementConflict]) -> None:
+    """Hand conflicts seen for the first time to problem data, addressed to the non-authoritative resource.
+
+    For now the conflicts are only recorded (by `find_conflicts`, as `ElementConflict` rows of their
+    run); this is the one place that will raise a problem-data item for each of them.
+    """
+    del session, actor, conflicts
+
+
+def _source_side(session: Session, element: DataElement, key: str) -> Side:
+    resource = source_resource(session, element)
+    if resource is None or element.source_field is None:
+        raise NothingToCompare(
+            f"Data element {element.identifier} has no authoritative source yet; set one first.",
+            f"数据元 {element.identifier}（{element.name}）尚未登记权威来源，请先登记。",
+        )
+    key_field = _key_field(resource, key)
+    if key_field is None:
+        raise FieldNotOfElement(
+            f"The authoritative source {resource.code} has no field declared as the key element {key}.",
+            f"权威来源 {resource.code} 没有登记为关联数据元 {key} 的数据项，无法按该数据元比对。",
+        )
+    version = latest_version(session, resource.id)
+    if version is None:
+        raise NothingToCompare(
+            f"The authoritative source {resource.code} has no data version yet; ingest one first.",
+            f"权威来源 {resource.code} 还没有数据版本，请先归集数据。",
+        )
+    return Side(resource, version, element.source_field, key_field)
+
+
+def _key_field(resource: Resource, key: str) -> str | None:
+    keys = [f for f in resource.fields if f.data_element == key]
+    keys.sort(key=lambda f: (not f.is_key, f.position))
+    return keys[0].name if keys else None
+
+
+def _other_sides(session: Session, element: DataElement, key: str, source: Side, skipped: list[Skipped]) -> list[Side]:
+    """Every field declared as the element in another resource that also declares the key."""
+    rows = session.execute(
+        select(Resource, Field.name)
+        .join(Field, Field.resource_id == Resource.id)
+        .where(Field.data_element == element.identifier, Resource.id != source.resource.id)
+        .order_by(Resource.code, Field.position)
+    ).tuples()
+    sides = []
+    for resource, field in rows:
+        key_field = _key_field(resource, key)
+        version = latest_version(session, resource.id)
+        if key_field is None:
+            skipped.append(Skipped(resource.code, f"no field declared as the key element {key}"))
+        elif version is None:
+            skipped.append(Skipped(resource.code, "no data version yet"))
+        elif not {field, key_field} <= {c["name"] for c in version.columns}:
+            skipped.append(Skipped(resource.code, f"version {version.number} lacks column {field} or {key_field}"))
+        else:
+            sides.append(Side(resource, version, field, key_field))
+    return sides
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _side_sql(column: str, key: str) -> str:
+    """Distinct trimmed values per normalised key of one side, blanks left out."""
+    k = f"upper(regexp_replace(CAST({_quoted(key)} AS VARCHAR), {EDGE}, '', 'g'))"
+    v = f"regexp_replace(CAST({_quoted(column)} AS VARCHAR), {EDGE}, '', 'g')"
+    return (
+        f"SELECT k, list_sort(list_distinct(list(v))) AS vs FROM (SELECT {k} AS k, {v} AS v FROM read_parquet(?)) "
+        "WHERE k <> '' AND v <> '' GROUP BY k"
+    )
+
+
+def compare_sql(source: Side, other: Side, sample: int) -> str:
+    """One query: keys on both sides, keys whose other values are not all the source's, and a sample of them."""
+    return f"""
+        WITH s AS MATERIALIZED ({_side_sql(source.field, source.key_field)}),
+             o AS MATERIALIZED ({_side_sql(other.field, other.key_field)}),
+             j AS MATERIALIZED (SELECT k, s.vs AS svs, o.vs AS ovs FROM s JOIN o USING (k)),
+             c AS MATERIALIZED (SELECT k, svs, ovs FROM j WHERE NOT list_has_all(svs, ovs))
+        SELECT (SELECT count(*) FROM j),
+               (SELECT count(*) FROM c),
+               (SELECT list([k, array_to_string(svs, ' | '), array_to_string(ovs, ' | ')] ORDER BY k)
+                  FROM (SELECT * FROM c ORDER BY k LIMIT {int(sample)}))
+    """
+
+
+def _compare(
+    session: Session, actor: Actor, home: Path, element: DataElement, key: str, source: Side, other: Side, sample: int
+) -> ConflictRun:
+    with engine.cursor() as con:
+        paths = [str(parquet_path(home, source.version)), str(parquet_path(home, other.version))]
+        compared, conflicts, rows = con.execute(compare_sql(source, other, sample), paths).fetchone() or (0, 0, None)
+    run = ConflictRun(
+        element_id=element.id,
+        key_element=key,
+        source_resource_id=source.resource.id,
+        source_field=source.field,
+        source_key_field=source.key_field,
+        source_version=source.version.number,
+        other_resource_id=other.resource.id,
+        other_field=other.field,
+        other_key_field=other.key_field,
+        other_version=other.version.number,
+        compared=compared,
+        conflicts=conflicts,
+        found_by=actor.username,
+    )
+    previous = _previous_run(session, run)
+    session.add(run)
+    session.flush()
+    seen = _seen(session, previous)
+    session.add_all(
+        ElementConflict(
+            run_id=run.id, key_value=k[:200], source_value=s, other_value=o, first_seen=(k[:200], o) not in seen
+        )
+        for k, s, o in rows or []
+    )
+    session.flush()
+    return run
+
+
+def _previous_run(session: Session, run: ConflictRun) -> ConflictRun | None:
+    same_pair = (
+        (ConflictRun.element_id == run.element_id)
+        & (ConflictRun.key_element == run.key_element)
+        & (ConflictRun.other_resource_id == run.other_resource_id)
+        & (ConflictRun.other_field == run.other_field)
+    )
+    return session.scalar(select(ConflictRun).where(same_pair).order_by(ConflictRun.id.desc()).limit(1))
+
+
+def _seen(session: Session, run: ConflictRun | None) -> set[tuple[str, str]]:
+    if run is None:
+        return set()
+    rows = session.execute(
+        select(ElementConflict.key_value, ElementConflict.other_value).where(ElementConflict.run_id == run.id)
+    )
+    return set(rows.tuples())
+
+
+def _conflicts_of(session: Session, run: ConflictRun, limit: int = SAMPLE) -> list[ElementConflict]:
+    query = select(ElementConflict).where(ElementConflict.run_id == run.id).order_by(ElementConflict.id).limit(limit)
+    return list(session.scalars(query))
+
+
+def conflict_sample(session: Session, run: ConflictRun, *, limit: int = 20) -> list[ElementConflict]:
+    """The first conflicting keys a run kept, in key order."""
+    return _conflicts_of(session, run, limit)
+
+
+def latest_conflicts(session: Session, actor: Actor, *, element: str) -> list[ConflictRun]:
+    """The newest run of each compared pair of the element that the actor may see (their department's resources)."""
+    found = get_element(session, actor, element)
+    newest = (
+        select(func.max(ConflictRun.id))
+        .where(ConflictRun.element_id == found.id)
+        .group_by(ConflictRun.key_element, ConflictRun.other_resource_id, ConflictRun.other_field)
+    )
+    runs = session.scalars(select(ConflictRun).where(ConflictRun.id.in_(newest)).order_by(ConflictRun.id.desc()))
+    return [run for run in runs if _may_read(session, actor, run)]
+
+
+def _may_read(session: Session, actor: Actor, run: ConflictRun) -> bool:
+    resources = (session.get(Resource, run.source_resource_id), session.get(Resource, run.other_resource_id))
+    return any(r is not None and allows(actor, "governance.conflict.read", r) for r in resources)
