@@ -176,9 +176,7 @@ def _find_table(session: Session, name: str) -> CodeTable:
 def list_code_tables(session: Session, actor: Actor) -> list[tuple[CodeTable, int]]:
     """Every code table with its number of codes."""
     require(actor, "governance.element.read")
-    counts = {
-        k: v for k, v in session.execute(select(CodeValue.table_id, func.count()).group_by(CodeValue.table_id)).tuples()
-    }
+    counts = {k: v for k, v in session.execute(select(CodeValue.table_id, func.count()).group_by(CodeValue.table_id))}
     return [(t, counts.get(t.id, 0)) for t in session.scalars(select(CodeTable).order_by(CodeTable.name))]
 
 
@@ -237,4 +235,4 @@ def level_counts(session: Session, table: CodeTable) -> dict[str, int]:
     rows = session.execute(
         select(CodeValue.level, func.count()).where(CodeValue.table_id == table.id).group_by(CodeValue.level)
     )
-    return {k: v for k, v in rows.tuples()}
+    return {k: v for k, v in rows}

@@ -129,7 +129,7 @@ def _other_sides(session: Session, element: DataElement, key: str, source: Side,
         .join(Field, Field.resource_id == Resource.id)
         .where(Field.data_element == element.identifier, Resource.id != source.resource.id)
         .order_by(Resource.code, Field.position)
-    ).tuples()
+    )
     sides = []
     for resource, field in rows:
         key_field = _key_field(resource, key)
@@ -224,7 +224,7 @@ def _seen(session: Session, run: ConflictRun | None) -> set[tuple[str, str]]:
     rows = session.execute(
         select(ElementConflict.key_value, ElementConflict.other_value).where(ElementConflict.run_id == run.id)
     )
-    return set(rows.tuples())
+    return set(rows)
 
 
 def _conflicts_of(session: Session, run: ConflictRun, limit: int = SAMPLE) -> list[ElementConflict]:
@@ -252,3 +252,10 @@ def latest_conflicts(session: Session, actor: Actor, *, element: str) -> list[Co
 def _may_read(session: Session, actor: Actor, run: ConflictRun) -> bool:
     resources = (session.get(Resource, run.source_resource_id), session.get(Resource, run.other_resource_id))
     return any(r is not None and allows(actor, "governance.conflict.read", r) for r in resources)
+
+
+def resource_codes(session: Session, run: ConflictRun) -> tuple[str, str]:
+    """The codes of a run's authoritative and other resource."""
+    source = session.get_one(Resource, run.source_resource_id)
+    other = session.get_one(Resource, run.other_resource_id)
+    return source.code, other.code

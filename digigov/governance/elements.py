@@ -212,7 +212,7 @@ def element_usage(session: Session, actor: Actor, *, element: str) -> list[Usage
         .join(Field, Field.resource_id == Resource.id)
         .where(Field.data_element == found.identifier)
         .order_by(Resource.code, Field.position)
-    ).tuples()
+    )
     return [
         Usage(resource, field, (resource.id, field.name) == (found.source_resource_id, found.source_field))
         for resource, field in rows
@@ -224,7 +224,7 @@ def load_starter_dictionary(session: Session, actor: Actor) -> list[str]:
     """Add the shipped starter elements that are missing (by identifier or name); returns those added."""
     require(actor, "governance.element.edit")
     text = resources.files("digigov.governance").joinpath(STARTER).read_text(encoding="utf-8")
-    names = {k: v for k, v in session.execute(select(DataElement.name, DataElement.identifier)).tuples()}
+    names = {k: v for k, v in session.execute(select(DataElement.name, DataElement.identifier))}
     taken = set(names.values())
     added = []
     for line in csv.DictReader(text.splitlines()):
