@@ -53,6 +53,7 @@ class Code:
     parent_code: str | None = None
     valid_from: int | None = None
     valid_to: int | None = None
+    sort_key: str = ""  # the standard's order, where code order is not it; empty: the code
 
 
 def region_codes() -> list[Code]:
@@ -83,8 +84,15 @@ def _region_parent(code: str, known: set[str]) -> str | None:
 
 def industry_codes(table: Path | None = None) -> list[Code]:
     """GB/T 4754-2017 sections and divisions, and groups and classes from `table` when it is given and exists."""
+    # Sections are letters and their divisions digits: the section letter in front keeps A, 01, 011, 0111, B, 06 …
     rows = [
-        Code(i.code, i.name, "section" if i.is_section else "division", None if i.is_section else i.section)
+        Code(
+            i.code,
+            i.name,
+            "section" if i.is_section else "division",
+            None if i.is_section else i.section,
+            sort_key=i.section + ("" if i.is_section else i.code),
+        )
         for i in INDUSTRIES
     ]
     if table is None or not table.is_file():
@@ -94,11 +102,15 @@ def industry_codes(table: Path | None = None) -> list[Code]:
     groups = {line["class3_group"] for line in lines if line["level"] == "3"}
     for line in lines:
         if line["level"] == "3":
-            rows.append(Code(line["class3_group"], line["name"], "group", line["class2_division"]))
+            code = line["class3_group"]
+            rows.append(
+                Code(code, line["name"], "group", line["class2_division"], sort_key=line["class1_section"] + code)
+            )
         else:  # a group with a single class appears only as its class, so the parent may be the division
             group = line["class3_group"]
             parent = group if group in groups else line["class2_division"]
-            rows.append(Code(line["class4_class"], line["name"], "class", parent))
+            code = line["class4_class"]
+            rows.append(Code(code, line["name"], "class", parent, sort_key=line["class1_section"] + code))
     # The shared table repeats group 374 with the name of its class 3741 (飞机制造); the first one stands.
     first: dict[str, Code] = {}
     for row in rows:
@@ -135,11 +147,11 @@ def _sync(session: Session, actor: Actor, name: str, codes: list[Code], source: 
         session.add(table)
         session.flush()
     stored = {
-        row.code: (row.id, Code(row.code, row.label, row.level, row.parent_code, row.valid_from, row.valid_to))
+        row.code: (row.id, {key: getattr(row, key) for key in _KEYS})
         for row in session.execute(select(CodeValue).where(CodeValue.table_id == table.id)).scalars()
     }
     new = [code for code in codes if code.code not in stored]
-    changed = [(stored[c.code][0], c) for c in codes if c.code in stored and stored[c.code][1] != c]
+    changed = [(stored[c.code][0], c) for c in codes if c.code in stored and stored[c.code][1] != _values(c)]
     if new:
         session.execute(insert(CodeValue), [{"table_id": table.id, **_values(c)} for c in new])
     for row_id, code in changed:
@@ -151,9 +163,13 @@ def _sync(session: Session, actor: Actor, name: str, codes: list[Code], source: 
     return len(stored) + len(new)
 
 
+_KEYS = ("code", "label", "level", "parent_code", "valid_from", "valid_to", "sort_key")
+
+
 def _values(code: Code) -> dict[str, object]:
-    keys = ("code", "label", "level", "parent_code", "valid_from", "valid_to")
-    return dict(zip(keys, astuple(code), strict=True))
+    values = dict(zip(_KEYS, astuple(code), strict=True))
+    values["sort_key"] = code.sort_key or code.code
+    return values
 
 
 def get_code_table(session: Session, actor: Actor, name: str) -> CodeTable:
@@ -190,7 +206,7 @@ def list_code_values(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[CodeValue], int]:
-    """One page of a table's codes in code order, matching `q` in code or label, under `parent`; and the count."""
+    """A page of a table's codes in the standard's order, matching `q` (code or label) under `parent`; and the count."""
     found = get_code_table(session, actor, table)
     where = [CodeValue.table_id == found.id]
     if q:
@@ -200,7 +216,7 @@ def list_code_values(
     if parent is not None:
         where.append(CodeValue.parent_code == parent)
     count = session.scalar(select(func.count()).select_from(CodeValue).where(*where)) or 0
-    page = select(CodeValue).where(*where).order_by(CodeValue.code).limit(limit).offset(offset)
+    page = select(CodeValue).where(*where).order_by(CodeValue.sort_key).limit(limit).offset(offset)
     return list(session.scalars(page)), count
 
 

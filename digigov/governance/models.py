@@ -89,6 +89,7 @@ class CodeValue(Base):
     parent_code: Mapped[str | None] = mapped_column(String(20))
     valid_from: Mapped[int | None] = mapped_column(Integer)
     valid_to: Mapped[int | None] = mapped_column(Integer)
+    sort_key: Mapped[str] = mapped_column(String(30))  # the standard's order (GB/T 4754: section letter first)
 
 
 class DataElement(Base):

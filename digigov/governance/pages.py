@@ -113,6 +113,10 @@ def element_action(
     return RedirectResponse(f"/governance/elements/{identifier}?done={action}", status_code=303)
 
 
+def _in_order(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda item: list(LEVELS).index(item[0]) if item[0] in LEVELS else 99))
+
+
 @router.get("/governance/code-tables/{slug}", response_class=HTMLResponse)
 def code_table_page(
     request: Request,
@@ -131,7 +135,7 @@ def code_table_page(
     context = {
         "t": table,
         "slug": codetables.slug(table.name),
-        "levels_found": codetables.level_counts(session, table),
+        "levels_found": _in_order(codetables.level_counts(session, table)),
         "values": values,
         "matched": matched,
         "q": q,

@@ -292,4 +292,6 @@ def test_code_tables_over_http(client: TestClient, token_for: Any) -> None:
     ]
     industry = client.get("/api/v1/governance/code-tables/gbt-4754", params={"parent": "C"}, headers=headers).json()
     assert (industry["levels"]["section"], industry["matched"]) == (20, 31)
+    first = client.get("/api/v1/governance/code-tables/gbt-4754", params={"limit": 3}, headers=headers).json()
+    assert [v["code"] for v in first["values"]] == ["A", "01", "02"]  # the standard's order, sections first
     assert client.get("/api/v1/governance/code-tables/gbt-9999", headers=headers).status_code == 404

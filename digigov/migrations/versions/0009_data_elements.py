@@ -2,7 +2,7 @@
 
 Revision ID: 0009
 Revises: 0006
-Create Date: 2026-12-02 15:10:55.108791
+Create Date: 2026-12-02 15:53:23.378352
 """
 
 from collections.abc import Sequence
@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('parent_code', sa.String(length=20), nullable=True),
     sa.Column('valid_from', sa.Integer(), nullable=True),
     sa.Column('valid_to', sa.Integer(), nullable=True),
+    sa.Column('sort_key', sa.String(length=30), nullable=False),
     sa.ForeignKeyConstraint(['table_id'], ['code_table.id'], name=op.f('fk_code_value_table_id_code_table')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_code_value')),
     sa.UniqueConstraint('table_id', 'code', name=op.f('uq_code_value_table_id'))
