@@ -30,7 +30,7 @@ from digigov.governance.events import ConflictsFound
 from digigov.governance.models import ConflictRun, DataElement, ElementConflict
 
 SAMPLE = 1000  # conflicting keys kept per run; the counts are always exact
-EDGE = r"'^[\s\x{3000}]+|[\s\x{3000}]+$'"  # leading or trailing white space, full-width too
+EDGE = "E' \\t\\n\\r\u3000'"  # white space trimmed from keys and values, full-width too
 
 
 @dataclass(frozen=True)
@@ -150,26 +150,30 @@ def _quoted(name: str) -> str:
 
 
 def _side_sql(column: str, key: str) -> str:
-    """Distinct trimmed values per normalised key of one side, blanks left out."""
-    k = f"upper(regexp_replace(CAST({_quoted(key)} AS VARCHAR), {EDGE}, '', 'g'))"
-    v = f"regexp_replace(CAST({_quoted(column)} AS VARCHAR), {EDGE}, '', 'g')"
-    return (
-        f"SELECT k, list_sort(list_distinct(list(v))) AS vs FROM (SELECT {k} AS k, {v} AS v FROM read_parquet(?)) "
-        "WHERE k <> '' AND v <> '' GROUP BY k"
-    )
+    """Distinct (normalised key, trimmed value) pairs of one side, blanks left out."""
+    k = f"upper(trim(CAST({_quoted(key)} AS VARCHAR), {EDGE}))"
+    v = f"trim(CAST({_quoted(column)} AS VARCHAR), {EDGE})"
+    return f"SELECT DISTINCT k, v FROM (SELECT {k} AS k, {v} AS v FROM read_parquet(?)) WHERE k <> '' AND v <> ''"
 
 
 def compare_sql(source: Side, other: Side, sample: int) -> str:
-    """One query: keys on both sides, keys whose other values are not all the source's, and a sample of them."""
+    """One query: keys on both sides, keys with another value than the source's, and a sample of them.
+
+    Hash joins on (key, value) pairs; the values of a key are only gathered for the sampled keys.
+    """
     return f"""
         WITH s AS MATERIALIZED ({_side_sql(source.field, source.key_field)}),
              o AS MATERIALIZED ({_side_sql(other.field, other.key_field)}),
-             j AS MATERIALIZED (SELECT k, s.vs AS svs, o.vs AS ovs FROM s JOIN o USING (k)),
-             c AS MATERIALIZED (SELECT k, svs, ovs FROM j WHERE NOT list_has_all(svs, ovs))
-        SELECT (SELECT count(*) FROM j),
+             both_keys AS MATERIALIZED (SELECT DISTINCT k FROM o SEMI JOIN s USING (k)),
+             c AS MATERIALIZED (
+                 SELECT DISTINCT k FROM (SELECT k, v FROM o SEMI JOIN both_keys USING (k)) ov
+                 ANTI JOIN s USING (k, v)),
+             picked AS (SELECT k FROM c ORDER BY k LIMIT {int(sample)}),
+             sv AS (SELECT k, string_agg(v, ' | ' ORDER BY v) AS v FROM s SEMI JOIN picked USING (k) GROUP BY k),
+             ov AS (SELECT k, string_agg(v, ' | ' ORDER BY v) AS v FROM o SEMI JOIN picked USING (k) GROUP BY k)
+        SELECT (SELECT count(*) FROM both_keys),
                (SELECT count(*) FROM c),
-               (SELECT list([k, array_to_string(svs, ' | '), array_to_string(ovs, ' | ')] ORDER BY k)
-                  FROM (SELECT * FROM c ORDER BY k LIMIT {int(sample)}))
+               (SELECT list([k, sv.v, ov.v] ORDER BY k) FROM sv JOIN ov USING (k))
     """
 
 

@@ -187,3 +187,20 @@ def test_conflicts_over_http(client: TestClient, session: Session, settings: Set
         "/api/v1/governance/elements/DE0005/conflicts", json={"key_element": "DE0001"}, headers=token_for("admin")
     )
     assert nothing.status_code == 409 and nothing.json()["code"] == "nothing_to_compare"
+
+
+def test_keys_with_several_values_and_blanks(session: Session, admin: Actor, settings: Settings) -> None:
+    steward = actor_named(session, "steward")
+    fields = [{"name": "代码", "is_key": True, "data_element": "DE0001"}, {"name": "名称", "data_element": "DE0004"}]
+    make_resource(session, steward, "hz-a", "HZ-SJJ", fields)
+    make_resource(session, steward, "hz-b", "HZ-SJJ", fields)
+    source = "代码,名称\nK1,甲\nK1,乙\nK2,丙\nK3,丁\n,戊\nK4,\n"
+    other = "代码,名称\nk1 ,乙\nK2,丙 \nK2,己\nK3,庚\nK4,辛\n,戊\nK5,壬\n"
+    ingest(session, steward, settings.home, "hz-a", source.encode(), "a.csv")
+    ingest(session, steward, settings.home, "hz-b", other.encode(), "b.csv")
+    elements.set_authoritative_source(session, steward, element="DE0004", resource_code="hz-a", field="名称")
+    [run] = conflicts.find_conflicts(session, admin, home=settings.home, element="DE0004", key_element="DE0001").runs
+    # K1: 乙 is one of the source's values; K4 has no value at the source; K5 is not there; blank keys are left out
+    assert (run.compared, run.conflicts) == (3, 2)
+    sample = [(c.key_value, c.source_value, c.other_value) for c in conflicts.conflict_sample(session, run)]
+    assert sample == [("K2", "丙", "丙 | 己"), ("K3", "丁", "庚")]
