@@ -25,16 +25,18 @@ from digigov.catalog import service as catalog
 from digigov.catalog.models import Resource
 from digigov.catalog.schemas import ResourceCreate, ResourceRead
 from digigov.catalog.search import search_resources
-from digigov.catalog.vocabulary import Category, OpenType, ResourceState, ShareType, UpdateCycle
+from digigov.catalog.vocabulary import Category, FieldType, OpenType, ResourceState, ShareType, UpdateCycle
 from digigov.core import audit, migrate, workdays
 from digigov.core.auth import SYSTEM, Actor, Role
 from digigov.core.config import Settings, load_settings
 from digigov.core.db import make_engine, unit_of_work
 from digigov.core.errors import DigigovError, Invalid, NotFound
 from digigov.datastore.versions import ingest_file
-from digigov.governance import classification
+from digigov.governance import classification, codetables, conflicts, elements
+from digigov.governance.api.elements import element_read, run_read
 from digigov.governance.cli import problem_app
 from digigov.governance.schemas.classification import ClassificationRead
+from digigov.governance.schemas.elements import ElementCreate
 from digigov.identity import service as identity
 from digigov.identity import tokens
 from digigov.identity.models import Department, User
@@ -128,7 +130,7 @@ def init(demo: Annotated[bool, typer.Option(help="Also create demo departments a
         from digigov.demo import load_demo, load_reference_data
 
         with unit_of_work(engine) as session:
-            loaded = load_reference_data(session)
+            loaded = load_reference_data(session, real_data=_real_data())
             added = load_demo(session, password=_demo_password(settings)) if demo else []
         if demo:
             _load_demo_catalog(engine, settings)
@@ -136,17 +138,25 @@ def init(demo: Annotated[bool, typer.Option(help="Also create demo departments a
         console.print(
             f"database: {engine.url.render_as_string(hide_password=True)} (revision {migrate.head_revision()})"
         )
-        console.print(f"regions: {loaded['regions']}; calendar years added: {loaded['calendar_years']}")
+        console.print(
+            f"regions: {loaded['regions']}; calendar years added: {loaded['calendar_years']}; "
+            f"standard codes: {loaded['codes']}"
+        )
         if added:
             console.print(f"demo users created: {', '.join(added)}")
 
     _guarded(run)
 
 
+def _real_data() -> Path:
+    """The shared real data (open-data files, code tables): `DIGIGOV_DEMO_DATA`, else ../shared/data/real."""
+    return Path(os.environ.get("DIGIGOV_DEMO_DATA", "../shared/data/real"))
+
+
 def _load_demo_catalog(engine: Engine, settings: Settings) -> None:
     from digigov.demo import beijing_files, load_demo_catalog
 
-    shared = Path(os.environ.get("DIGIGOV_DEMO_DATA", "../shared/data/real"))
+    shared = _real_data()
     files = beijing_files(shared)
     if files:
         with unit_of_work(engine) as session:
@@ -579,6 +589,182 @@ def classify(
             field.name, field.kind or "-", f"{field.confidence:.2f}", f"{field.match_share:.0%}", level, field.category
         )
     console.print(table)
+
+
+# --- data elements (数据元) ------------------------------------------------------------------------
+
+element_app = typer.Typer(help="The data-element dictionary (数据元), code tables and conflicts between sources.")
+app.add_typer(element_app, name="element", no_args_is_help=True)
+
+
+def _print_json(body: Any) -> None:
+    console.print_json(json.dumps(body, ensure_ascii=False, default=str))
+
+
+@element_app.command("list")
+def element_list(
+    q: Annotated[str, typer.Option(help="Text in the identifier, name or definition.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of elements.")] = False,
+) -> None:
+    """List the data elements, with their standard and authoritative source."""
+
+    def run() -> None:
+        with _ready(_settings()) as session:
+            found = [element_read(session, e) for e in elements.list_elements(session, _operator(), q=q)]
+            if as_json:
+                _print_json([e.model_dump(mode="json") for e in found])
+                return
+            table = Table(title=f"{len(found)} data elements")
+            for column in ("identifier", "name", "type", "standard", "source"):
+                table.add_column(column)
+            for e in found:
+                standard = e.validator or e.code_table or e.format or ""
+                source = f"{e.source_resource}.{e.source_field}" if e.source_resource else ""
+                table.add_row(e.identifier, e.name, e.value_type.value, standard, source)
+            console.print(table)
+
+    _guarded(run)
+
+
+@element_app.command("show")
+def element_show(
+    identifier: Annotated[str, typer.Argument(help="Element identifier, e.g. DE0001.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the element and its usage as JSON.")] = False,
+) -> None:
+    """Show one element: definition, standard, authoritative source and the fields declared as it."""
+
+    def run() -> None:
+        with _ready(_settings()) as session:
+            actor = _operator()
+            element = element_read(session, elements.get_element(session, actor, identifier))
+            usage = elements.element_usage(session, actor, element=identifier)
+            used = [
+                {"resource": u.resource.code, "field": u.field.name, "authoritative": u.authoritative} for u in usage
+            ]
+            if as_json:
+                _print_json({**element.model_dump(mode="json"), "usage": used})
+                return
+            console.print(f"[bold]{element.identifier} {element.name}[/bold] [{element.value_type.label}]")
+            console.print(f"  {element.definition}")
+            for key in ("format", "validator", "code_table"):
+                if getattr(element, key):
+                    console.print(f"  {key}: {getattr(element, key)}")
+            source = f"{element.source_resource}.{element.source_field}" if element.source_resource else "none yet"
+            console.print(f"  authoritative source: {source}")
+            for u in used:
+                console.print(
+                    f"  used by {u['resource']}.{u['field']}{' (authoritative)' if u['authoritative'] else ''}"
+                )
+
+    _guarded(run)
+
+
+@element_app.command("create")
+def element_create(
+    name: Annotated[str, typer.Argument(help="Chinese name (中文名称), e.g. 经营范围.")],
+    identifier: Annotated[str | None, typer.Option(help="Identifier; default the next free DEnnnn.")] = None,
+    definition: Annotated[str, typer.Option(help="Definition (定义).")] = "",
+    value_type: Annotated[FieldType, typer.Option(help="Value type.")] = FieldType.string,
+    format: Annotated[str | None, typer.Option(help="Regular expression the values match.")] = None,
+    validator: Annotated[
+        str | None, typer.Option(help="Check-digit validator: resident_id, uscc or bank_card.")
+    ] = None,
+    code_table: Annotated[str | None, typer.Option(help="Code table name, e.g. 'GB/T 2260'.")] = None,
+) -> None:
+    """Add a data element to the dictionary."""
+
+    def run() -> None:
+        with _ready(_settings()) as session:
+            data = ElementCreate.model_validate(
+                {
+                    "identifier": identifier,
+                    "name": name,
+                    "definition": definition,
+                    "value_type": value_type,
+                    "format": format,
+                    "validator": validator,
+                    "code_table": code_table,
+                }
+            )
+            element = elements.create_element(session, _operator(), data=data)
+            console.print(f"data element {element.identifier} {element.name} created")
+
+    _guarded(run)
+
+
+@element_app.command("source")
+def element_source(
+    identifier: Annotated[str, typer.Argument(help="Element identifier, e.g. DE0004.")],
+    resource: Annotated[str, typer.Argument(help="Code of the authoritative resource.")],
+    field: Annotated[str, typer.Argument(help="Its field declared as the element.")],
+    replace: Annotated[bool, typer.Option("--replace", help="Move a source that is already set (audited).")] = False,
+) -> None:
+    """Name a resource's field as the element's one authoritative source (一数一源)."""
+
+    def run() -> None:
+        with _ready(_settings()) as session:
+            element = elements.set_authoritative_source(
+                session, _operator(), element=identifier, resource_code=resource, field=field, replace=replace
+            )
+            console.print(f"{element.identifier} {element.name}: authoritative source {resource}.{field}")
+
+    _guarded(run)
+
+
+@element_app.command("conflicts")
+def element_conflicts(
+    identifier: Annotated[str, typer.Argument(help="Element identifier, e.g. DE0004 (企业名称).")],
+    key: Annotated[str, typer.Option(help="Key element the resources are joined on, e.g. DE0001.")],
+    sample: Annotated[int, typer.Option(min=0, max=1000, help="Conflicting keys to show per resource.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Compare the element between its authoritative source and every other resource publishing it."""
+
+    def run() -> None:
+        settings = _settings()
+        with _ready(settings) as session:
+            result = conflicts.find_conflicts(
+                session, _operator(), home=settings.home, element=identifier, key_element=key
+            )
+            runs = [run_read(session, result.element, r, sample) for r in result.runs]
+            if as_json:
+                _print_json(
+                    {
+                        "element": identifier,
+                        "key_element": key,
+                        "conflicts": result.conflicts,
+                        "runs": [r.model_dump(mode="json") for r in runs],
+                        "skipped": [{"resource": s.resource, "reason": s.reason} for s in result.skipped],
+                    }
+                )
+                return
+            console.print(f"{identifier} keyed by {key}: {result.conflicts} conflicting keys")
+            for r in runs:
+                console.print(
+                    f"  {r.other_resource}.{r.other_field} v{r.other_version} against {r.source_resource} "
+                    f"v{r.source_version}: {r.conflicts} of {r.compared} keys differ"
+                )
+                for c in r.sample:
+                    console.print(f"    {c.key_value}: {c.source_value} ≠ {c.other_value}")
+            for s in result.skipped:
+                console.print(f"  skipped {s.resource}: {s.reason}")
+
+    _guarded(run)
+
+
+@element_app.command("load-codes")
+def element_load_codes() -> None:
+    """Load or refresh the code tables (GB/T 2260, GB/T 4754, GB/T 2261.1) and the starter dictionary."""
+
+    def run() -> None:
+        with _ready(_settings()) as session:
+            counts = codetables.load_code_tables(session, _operator(), real_data=_real_data())
+            added = elements.load_starter_dictionary(session, _operator())
+        for name, count in counts.items():
+            console.print(f"{name}: {count} codes")
+        console.print(f"starter dictionary: {len(added)} elements added")
+
+    _guarded(run)
 
 
 # --- policy library ----------------------------------------------------------------------------

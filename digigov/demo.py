@@ -26,6 +26,8 @@ from digigov.core import audit, workdays
 from digigov.core.auth import SYSTEM, Role
 from digigov.core.errors import DigigovError
 from digigov.datastore.versions import ingest_file
+from digigov.governance.codetables import load_code_tables
+from digigov.governance.elements import get_element, load_starter_dictionary, set_authoritative_source
 from digigov.identity import service as identity
 from digigov.identity.events import RegionsLoaded
 from digigov.identity.models import Department, Region, User
@@ -35,14 +37,17 @@ from digigov.policy import service as policy
 from digigov.policy.models import PolicyDocument
 
 
-def load_reference_data(session: Session) -> dict[str, int]:
-    """Regions of Zhejiang and the holiday calendar; safe to run again."""
+def load_reference_data(session: Session, *, real_data: Path | None = None) -> dict[str, int]:
+    """Regions of Zhejiang, the holiday calendar, the standard code tables and the starter data-element
+    dictionary; safe to run again. `real_data` (../shared/data/real) adds the finer GB/T 4754 levels."""
     known = set(session.scalars(select(Region.code)))
     regions = load_regions(session)
     if len(known) != regions:
         audit.record(session, SYSTEM, RegionsLoaded(province="33", count=regions))
     years = workdays.seed_from_chinese_calendar(session, SYSTEM)
-    return {"regions": regions, "calendar_years": len(years)}
+    codes = load_code_tables(session, SYSTEM, real_data=real_data)
+    load_starter_dictionary(session, SYSTEM)
+    return {"regions": regions, "calendar_years": len(years), "codes": sum(codes.values())}
 
 
 @dataclass(frozen=True)
@@ -229,13 +234,35 @@ def load_demo_population(
     and removed once ingested: each version keeps its own copy of the raw upload.
     """
     if _existing_codes(session, [ENTERPRISES_CODE, PERSONS_CODE]) == {ENTERPRISES_CODE, PERSONS_CODE}:
+        load_demo_sources(session)
         return 0
     with tempfile.TemporaryDirectory(dir=home, prefix=".demo-population-") as scratch:
         written = write(Path(scratch), enterprises=enterprises, persons=persons, seed=seed)
         files = _population_files(
             written.enterprises_csv, written.persons_csv, enterprises=enterprises, persons=persons, seed=seed
         )
-        return load_demo_catalog(session, home=home, files=files, report=report)
+        added = load_demo_catalog(session, home=home, files=files, report=report)
+    load_demo_sources(session)
+    return added
+
+
+# The base resources are the authoritative sources (一数一源) of the elements they register.
+DEMO_SOURCES = {
+    ENTERPRISES_CODE: {"DE0001": "统一社会信用代码", "DE0004": "企业名称", "DE0007": "行业代码"}
+    | {"DE0011": "注册资本（万元）", "DE0012": "成立日期"},
+    PERSONS_CODE: {"DE0002": "公民身份号码", "DE0014": "姓名", "DE0009": "出生日期", "DE0010": "手机号码"},
+}
+
+
+def load_demo_sources(session: Session) -> int:
+    """Name the base resources as the sources of their elements, where an element has none yet; returns how many."""
+    named = 0
+    for code in _existing_codes(session, list(DEMO_SOURCES)):
+        for identifier, field in DEMO_SOURCES[code].items():
+            if get_element(session, SYSTEM, identifier).source_resource_id is None:
+                set_authoritative_source(session, SYSTEM, element=identifier, resource_code=code, field=field)
+                named += 1
+    return named
 
 
 def _population_files(
@@ -312,18 +339,18 @@ ENTERPRISE_FIELDS = (
         name="统一社会信用代码",
         title="统一社会信用代码",
         is_key=True,
-        data_element="统一社会信用代码（GB 32100-2015）",
+        data_element="DE0001",
         description="18 位：登记管理部门、机构类别、登记机关行政区划、主体标识码（组织机构代码）和校验码。",
     ),
-    _field("企业名称", "市场主体的登记名称。", title="市场主体名称"),
+    _field("企业名称", "市场主体的登记名称。", title="市场主体名称", element="DE0004"),
     _field("主体类型", "企业、个体工商户或农民专业合作社。", title="市场主体类型"),
-    _field("行政区划代码", "住所所在的浙江省现行县级行政区划。", title="住所行政区划代码", element="GB/T 2260"),
-    _field("行业代码", "国民经济行业分类的大类（两位数字）。", title="国民经济行业代码", element="GB/T 4754-2017"),
-    _field("行业门类", "国民经济行业分类的门类（字母 A–T），与行业代码一致。", element="GB/T 4754-2017"),
-    _field("成立日期", "营业执照载明的成立日期。"),
+    _field("行政区划代码", "住所所在的浙江省现行县级行政区划。", title="住所行政区划代码", element="DE0006"),
+    _field("行业代码", "国民经济行业分类的大类（两位数字）。", title="国民经济行业代码", element="DE0007"),
+    _field("行业门类", "国民经济行业分类的门类（字母 A–T），与行业代码一致。", element="DE0007"),
+    _field("成立日期", "营业执照载明的成立日期。", element="DE0012"),
     _field("从业人数", "年度报告填报的从业人数（人）。"),
     _field("营业收入（万元）", "年度报告填报的营业总收入（万元）。"),
-    _field("注册资本（万元）", "登记的注册资本（万元）。"),
+    _field("注册资本（万元）", "登记的注册资本（万元）。", element="DE0011"),
     _field("是否高新技术企业", "是否为有效期内的高新技术企业。"),
     _field("企业规模", "按《统计上大中小微型企业划分办法（2017）》划分：大型、中型、小型或微型。"),
 )
@@ -333,18 +360,19 @@ PERSON_FIELDS = (
         name="公民身份号码",
         title="公民身份号码",
         is_key=True,
-        data_element="公民身份号码（GB 11643-1999）",
+        data_element="DE0002",
         description="18 位：户籍地县级行政区划、出生日期、顺序码（男单女双）和校验码。",
     ),
-    _field("姓名", "户籍登记的姓名。"),
+    _field("姓名", "户籍登记的姓名。", element="DE0014"),
     _field("性别", "男或女，与公民身份号码的顺序码一致。"),
-    _field("出生日期", "与公民身份号码第 7–14 位一致。"),
-    _field("户籍地行政区划代码", "户籍所在的浙江省现行县级行政区划，与公民身份号码前 6 位一致。", element="GB/T 2260"),
-    _field("手机号码", "本人登记的手机号码；未满 12 周岁者一般为空。"),
+    _field("出生日期", "与公民身份号码第 7–14 位一致。", element="DE0009"),
+    _field("户籍地行政区划代码", "户籍所在的浙江省现行县级行政区划，与公民身份号码前 6 位一致。", element="DE0006"),
+    _field("手机号码", "本人登记的手机号码；未满 12 周岁者一般为空。", element="DE0010"),
     _field("就业状态", "在职、灵活就业、无业、退休、在校或学龄前。"),
     _field(
         "就业单位统一社会信用代码",
         "在职人员所在企业的统一社会信用代码，可关联“企业法人基础信息”；在机关事业单位就业或未就业者为空。",
+        element="DE0001",
     ),
     _field("月缴社保月数", "截至数据基准日累计缴纳职工基本养老保险的月数。", title="累计缴纳社会保险月数"),
     _field("是否享受低保", "是否为最低生活保障对象。", title="是否享受最低生活保障"),

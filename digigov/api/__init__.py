@@ -49,6 +49,7 @@ def build_router() -> APIRouter:
         identity_router,
         catalog_router,
         datastore_router,
+        governance_router,
         policy_router,
         governance_router,
         audit.router,

@@ -36,6 +36,7 @@ LATER_DIVISIONS: dict[str, tuple[str, int]] = {
 _DIVISION = re.compile(r"^[1-9]\d{5}$")
 _RESIDENT_ID = re.compile(r"[0-9]{17}[0-9X]")
 _SPAN = re.compile(r"^\[(?:\d{4})?-(?P<end>\d{4})?\]")
+_PERIOD = re.compile(r"^\[(?P<start>\d{4})?-(?P<end>\d{4})?\](?P<name>.+)$")
 
 
 def _compact(text: str) -> str:
@@ -191,3 +192,22 @@ def parse_uscc(text: str) -> Uscc:
             "(digits and capitals except I, O, S, V, Z).",
             f"统一社会信用代码“{text}”含有 GB 32100 不允许的字符（I、O、S、V、Z 等）。",
         ) from None
+
+
+def division_names() -> dict[str, tuple[str, int | None]]:
+    """Every code of `division_spans` with its latest name and the first year it was in use (None: unknown).
+
+    >>> division_names()["110111"], division_names()["330113"]
+    (('房山区', 1986), ('临平区', 2021))
+    """
+    found: dict[str, tuple[str, int | None]] = {}
+    for _, province, _, _, counties in numdb.get("cn/loc").prefixes:
+        for _, county, _, info, _ in counties:
+            names = [name.strip() for name in info.get("county", "").split(",") if name.strip()]
+            periods = [_PERIOD.match(name) for name in names]
+            starts = [int(m["start"]) if m and m["start"] else None for m in periods]
+            latest = periods[-1]["name"] if periods and periods[-1] else (names[-1] if names else "")
+            first = None if not starts or None in starts else min(s for s in starts if s is not None)
+            found[province + county] = (latest, first)
+    found.update((code, (name, since)) for code, (name, since) in LATER_DIVISIONS.items())
+    return found

@@ -115,3 +115,95 @@ class ProblemRaise(Base):
     username: Mapped[str] = mapped_column(String(100), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     raised_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CodeTable(Base):
+    """A code table (代码表) of a standard, e.g. GB/T 2260 regions; its values are `CodeValue` rows."""
+
+    __tablename__ = "code_table"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)  # the standard's number, e.g. "GB/T 2260"
+    title: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text, default="")  # where the values were loaded from
+    loaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CodeValue(Base):
+    """One code of a code table with its label, parent code and the years it was in use (None: open)."""
+
+    __tablename__ = "code_value"
+    __table_args__ = (UniqueConstraint("table_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("code_table.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20), default="")  # e.g. section/division, province/city/county
+    parent_code: Mapped[str | None] = mapped_column(String(20))
+    valid_from: Mapped[int | None] = mapped_column(Integer)
+    valid_to: Mapped[int | None] = mapped_column(Integer)
+    sort_key: Mapped[str] = mapped_column(String(30))  # the standard's order (GB/T 4754: section letter first)
+
+
+class DataElement(Base):
+    """A data element (数据元): one definition and standard, and its one authoritative source (一数一源一标准).
+
+    Catalog fields name the element they conform to by `identifier` (`resource_field.data_element`).
+    """
+
+    __tablename__ = "data_element"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    definition: Mapped[str] = mapped_column(Text, default="")
+    value_type: Mapped[str] = mapped_column(String(20))
+    format: Mapped[str | None] = mapped_column(String(200))  # a regular expression the values match
+    validator: Mapped[str | None] = mapped_column(String(20))  # resident_id / uscc / bank_card
+    code_table: Mapped[str | None] = mapped_column(String(50))  # CodeTable.name
+    source_resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id"), index=True)
+    source_field: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ConflictRun(Base):
+    """One comparison of an element between its authoritative source and one other resource, on a key element.
+
+    `compared` keys were found on both sides; `conflicts` of them (an exact count) hold a different
+    value; at most `elements.SAMPLE` of those are kept as `ElementConflict` rows.
+    """
+
+    __tablename__ = "element_conflict_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    element_id: Mapped[int] = mapped_column(ForeignKey("data_element.id"), index=True)
+    key_element: Mapped[str] = mapped_column(String(32))
+    source_resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"))
+    source_field: Mapped[str] = mapped_column(String(100))
+    source_key_field: Mapped[str] = mapped_column(String(100))
+    source_version: Mapped[int] = mapped_column(Integer)
+    other_resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"), index=True)
+    other_field: Mapped[str] = mapped_column(String(100))
+    other_key_field: Mapped[str] = mapped_column(String(100))
+    other_version: Mapped[int] = mapped_column(Integer)
+    compared: Mapped[int] = mapped_column(Integer)
+    conflicts: Mapped[int] = mapped_column(Integer)
+    found_by: Mapped[str] = mapped_column(String(100))
+    found_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ElementConflict(Base):
+    """One key whose value in another resource differs from the authoritative source's, as a run found it."""
+
+    __tablename__ = "element_conflict"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("element_conflict_run.id"), index=True)
+    key_value: Mapped[str] = mapped_column(String(200))
+    source_value: Mapped[str] = mapped_column(Text)
+    other_value: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[bool] = mapped_column(Boolean)  # not in the previous run of the same pair

@@ -25,6 +25,7 @@ def build_pages() -> APIRouter:
         calendar.router,
         workitems.router,
         policy_pages,
+        governance_pages,
     )
     for sub in subs:
         router.include_router(sub)

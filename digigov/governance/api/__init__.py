@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from digigov.governance.api import classification, problems
+from digigov.governance.api import classification, elements, problems
 
 router = APIRouter()
-for part in (classification, problems):
+for part in (classification, problems, elements):
     router.include_router(part.router)

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from digigov.governance.pages import classification, problems
+from digigov.governance.pages import classification, elements, problems
 
 router = APIRouter(include_in_schema=False)
-for part in (classification, problems):
+for part in (classification, problems, elements):
     router.include_router(part.router)
