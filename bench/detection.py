@@ -9,8 +9,9 @@ generated rows repeated to `--rows`, and times `digigov.governance.detection.det
 reading the version costs the engine at all). Issue 5's goal: under 10 s for 1 M rows × 30 columns.
 
 Then, unless `--skip-quality`, it reports precision and recall of the detected kinds over the
-labelled set: the generated columns (5,000 rows, three seeds) and the hand-labelled columns of the
-real Beijing files in ../shared/data/real (ingested through the datastore reader), per kind too.
+labelled sets: the generated columns of `labelled.py` (5,000 rows, three seeds), the second set of
+`tests/governance/heldout.py` (110 columns built by another agent without seeing the detector), and
+the hand-labelled columns of the real Beijing files in ../shared/data/real, per kind too.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.govern
 from digigov.core.engine import cursor, quote_name, sql_literal  # noqa: E402
 from digigov.datastore.reader import read_to_parquet  # noqa: E402
 from digigov.governance.detection import detect_fields  # noqa: E402
+from tests.governance import heldout  # noqa: E402
 from tests.governance.labelled import BEIJING, REAL_LABELS, generated_table, score  # noqa: E402
 
 BASE_ROWS = 100_000
@@ -93,6 +95,12 @@ def quality(seed: int) -> None:
             pq.write_table(table, path)
             found = detect_fields(path, [{"name": n, "type": "string"} for n in table.column_names], rows=5000)
             pairs += [(labels[d.field], d.kind, f"generated:{d.field}") for d in found]
+        table, labels = heldout.heldout_table(3000, seed + 10)
+        path = Path(tmp) / "second.parquet"
+        pq.write_table(table, path)
+        columns = [{"name": n, "type": heldout.COLUMN_TYPES[n]} for n in table.column_names]
+        found = detect_fields(path, columns, rows=table.num_rows)
+        pairs += [(labels[d.field], d.kind, f"second:{d.field}") for d in found]
         if BEIJING.is_dir():
             for name, labels in REAL_LABELS.items():
                 out = Path(tmp) / f"real-{len(pairs)}"
@@ -102,8 +110,13 @@ def quality(seed: int) -> None:
                 pairs += [(labels.get(d.field), d.kind, f"{name}:{d.field}") for d in found]
         else:
             print(f"  ({BEIJING} is absent: real columns left out)")
-    real = [p for p in pairs if not p[2].startswith("generated:")]
-    for title, subset in (("all", pairs), ("generated", [p for p in pairs if p not in real]), ("real", real)):
+    groups = {
+        "all": pairs,
+        "generated": [p for p in pairs if p[2].startswith("generated:")],
+        "second": [p for p in pairs if p[2].startswith("second:")],
+        "real": [p for p in pairs if not p[2].startswith(("generated:", "second:"))],
+    }
+    for title, subset in groups.items():
         if subset:
             precision, recall, guessed, labelled = score([(a, b) for a, b, _ in subset])
             print(

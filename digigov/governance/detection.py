@@ -53,8 +53,8 @@ NAME_HINTS: dict[str, str] = {
     "plate": r"车牌|号牌|plate",
     "passport": r"护照|passport",
     "ip": r"^ip$|ip地址|ip_?addr|_ip$|^ip_",
-    "coordinate": r"经度|纬度|坐标|经纬|^lng$|^lon$|^lat$|longitude|latitude|gps",
-    "birth_date": r"出生|生日|birth|dob",
+    "coordinate": r"经度|纬度|坐标|经纬|^lng$|^lon$|^lat$|^jd$|^wd$|longitude|latitude|gps",
+    "birth_date": r"出生|生日|birth|dob|^csrq$",
 }
 
 # When two kinds match about as well, the more specific wins (check digits before patterns).
@@ -75,6 +75,7 @@ PRIORITY = [
     "person_name",
 ]
 WEAK = {"person_name", "landline", "passport", "address"}
+NAMED_ONLY = {"birth_date"}  # a date is a birth date only where the name says so
 NEAR_TIE = 0.02
 MAX_CODE = 40  # longer values are never codes, numbers or plates: they are not compacted
 MIN_VARIETY = 0.3  # distinct values per value a weak kind needs when the name says nothing ...
@@ -103,6 +104,7 @@ LENGTHS: dict[str, tuple[bool, int, int]] = {
     "passport": (True, 8, 10),
     "ip": (False, 7, 39),
     "coordinate": (False, 9, 50),
+    "birth_date": (False, 8, 11),
 }
 
 HAN = r"[\x{4e00}-\x{9fa5}]"
@@ -189,6 +191,11 @@ def _string_checks() -> dict[str, tuple[str, str | None]]:
             f"regexp_full_match({s}, '-?[0-9]{{1,3}}\\.[0-9]{{3,}}\\s*[,，]\\s*-?[0-9]{{1,3}}\\.[0-9]{{3,}}')",
             None,
         ),
+        "birth_date": (
+            f"(try_strptime({s}, ['%Y-%m-%d', '%Y%m%d', '%Y/%m/%d', '%Y年%m月%d日', '%Y.%m.%d'])"
+            " BETWEEN TIMESTAMP '1900-01-01' AND current_date)",
+            None,
+        ),
     }
     guarded = {}
     for kind, (matches, masked) in checks.items():
@@ -213,6 +220,9 @@ def _org_code_valid(c: str) -> str:
 def _typed_checks(column: str, field_type: str, name: str) -> dict[str, str]:
     """Checks for a number or date column: coordinates and birth dates, only where the name says so."""
     hints = hinted_kinds(name)
+    if field_type in {"integer", "decimal"} and "mobile" in hints:
+        # a spreadsheet saved the numbers as numbers (13812345678.0)
+        return {"mobile": f"({column} BETWEEN 13000000000 AND 19999999999 AND {column} = floor({column}))"}
     if field_type == "decimal" and "coordinate" in hints:
         return {"coordinate": f"({column} BETWEEN -180 AND 180 AND {column} <> round({column}, 2))"}
     if field_type in {"date", "timestamp"} and "birth_date" in hints:
@@ -299,6 +309,8 @@ def _decide(name: str, counts: _Counts) -> Detection:
     varied = present < MIN_VALUES_FOR_VARIETY or counts.distinct / present >= MIN_VARIETY
     accepted = []
     for kind, (share, _) in shares.items():
+        if kind in NAMED_ONLY and kind not in hints:
+            continue
         if kind in hints:
             need = ACCEPT_BY_NAME
         elif kind in WEAK:
@@ -309,6 +321,13 @@ def _decide(name: str, counts: _Counts) -> Detection:
             need = ACCEPT_BY_VALUES
         if share >= need and share > 0:
             accepted.append(kind)
+    phones = ("mobile", "landline")
+    if (  # a contact column holding both (联系电话): phone numbers as a whole, named after the more common
+        not accepted
+        and set(phones) <= hints.intersection(shares)
+        and shares["mobile"][0] + shares["landline"][0] >= ACCEPT_BY_NAME
+    ):
+        accepted.append(max(phones, key=lambda k: shares[k][0]))
     if not accepted:
         best = max((share for share, _ in shares.values()), default=0.0)
         return Detection(name, None, 0.0, round(best, 4), 0.0, present, False)

@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -21,8 +22,10 @@ from digigov.core.config import Settings
 from digigov.core.errors import Forbidden, Invalid, NotFound
 from digigov.datastore import versions
 from digigov.governance import classification
+from digigov.governance.detection import detect_fields
 from tests.catalog.test_service import dept
 from tests.conftest import actor_named, database_state, login
+from tests.governance import heldout
 from tests.governance.labelled import BEIJING, REAL_LABELS, score, write_generated_csv
 from tests.helpers import flash_error, signed_in
 from tests.test_cli import _run
@@ -271,3 +274,13 @@ def test_the_reviewer_queue_page(session: Session, steward: Actor, settings: Set
     client.cookies.clear()
     assert login(client, "consumer").status_code == 303  # type: ignore[attr-defined]
     assert client.get("/governance/grade-reviews").status_code == 403
+
+
+def test_the_second_labelled_set(tmp_path: Path) -> None:
+    table, labels = heldout.heldout_table(1000, seed=11)
+    path = tmp_path / "second.parquet"
+    pq.write_table(table, path)
+    columns = [{"name": n, "type": heldout.COLUMN_TYPES[n]} for n in table.column_names]
+    found = detect_fields(path, columns, rows=table.num_rows)
+    wrong = {d.field: (labels[d.field], d.kind) for d in found if labels[d.field] != d.kind}
+    assert wrong == {}
