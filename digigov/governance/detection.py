@@ -87,6 +87,7 @@ SHAPES = {
     "uscc": "[0-9A-Z]{18}",
     "org_code": "[0-9A-Z]{8}[0-9X]",
     "bank_card": "[0-9]{16,19}",
+    "birth_date": "(?:18|19|20)[0-9]{2}(?:[0-9]{4}|/[0-9]{1,2}/[0-9]{1,2}|年[0-9]{1,2}月[0-9]{1,2}日)",
 }
 
 # Per kind: measured on the compacted value (else the trimmed one), and the lengths it allows.
