@@ -184,7 +184,9 @@ def match_resources(
     condition = _condition(actor, q, filters)
     wanted = [name for name in FACETS if name in facets]
     stripped = q.strip()
-    if not stripped:
+    # A filter narrows the match through its column's index, and sorting what is left is cheap;
+    # walking ix_resource_order instead would read past every row the filter drops.
+    if not stripped and not any(name in _COLUMNS for name in filters or {}):
         return _browse(session, condition, wanted, limit, offset, columns)
     count, ids, found = _ranked(session, condition, wanted, stripped, limit, offset)
     return Match(count, ids, found, _rows(session, ids, columns) if columns else [])
@@ -198,7 +200,7 @@ def _browse(
     offset: int,
     columns: Sequence[ColumnElement[Any]],
 ) -> Match:
-    """A search without text: every match ranks alike, so the page is the newest matches.
+    """A search without text or filters: every match ranks alike, so the page is the newest matches.
 
     The page walks ix_resource_order (updated_at desc, id) and stops after its last row, reading
     the rows' columns as it goes, where sorting every match to find the newest few would cost more
@@ -215,9 +217,9 @@ def _browse(
 def _ranked(
     session: Session, condition: ColumnElement[bool], wanted: list[str], query: str, limit: int, offset: int
 ) -> tuple[int, list[int], dict[str, list[tuple[str, int]]]]:
-    """A text search in one statement: the match is a CTE computed once, as a text match is costly
-    to evaluate twice; the total, every facet's GROUP BY and the page read it."""
-    rank = case((_RESOURCE.title.contains(query, autoescape=True), 0), else_=1)
+    """A search in one statement: the match is a CTE computed once, as a text match is costly to
+    evaluate twice; the total, every facet's GROUP BY and the page read it."""
+    rank = case((_RESOURCE.title.contains(query, autoescape=True), 0), else_=1) if query else literal(1)
     columns = [_COLUMNS[name].label(name) for name in wanted]
     hit = select(_RESOURCE.id, rank.label("rank"), _RESOURCE.updated_at, *columns).where(condition).cte("hit")
     order = (hit.c.rank, hit.c.updated_at.desc(), hit.c.id)

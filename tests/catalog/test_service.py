@@ -214,6 +214,9 @@ def test_a_search_without_text_pages_newest_first_then_by_id(session: Session, s
         assert whole.count == len(shown) and [row[0] for row in whole.rows] == [r.code for r in shown]
         ours = [i for i in whole.ids if i in {r.id for r in made}]
         assert ours == search.match_resources(session, actor, q="浏览", limit=10**6, facets=()).ids
+        rsj = dept(session, "HZ-RSJ")  # filtered: the one-statement search, in the same order
+        filtered = search.match_resources(session, actor, filters={"department": [str(rsj)]}, limit=10**6, facets=())
+        assert filtered.ids == [r.id for r in shown if r.department_id == rsj]
 
 
 def test_search_follows_edits_of_the_text(session: Session, steward: Actor) -> None:
