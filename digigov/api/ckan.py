@@ -284,14 +284,16 @@ def package_search(session: Session, actor: Actor | None, data: dict[str, Any], 
     except CkanError as error:  # reported after the search, so a missing token still comes first
         fields, bad_fields = [], error
     wanted = [FQ_FIELDS[f] for f in fields if f in FQ_FIELDS]
-    found = search.match_resources(session, _need(actor), q=q, filters=filters, limit=rows, offset=start, facets=wanted)
+    found = search.match_resources(
+        session, _need(actor), q=q, filters=filters, limit=rows, offset=start, facets=wanted, columns=_ROW_COLUMNS
+    )
     if bad_fields is not None:
         raise bad_fields
     named = session.execute(select(Department.id, Department.code, Department.name))
     departments = {dept_id: (code, name) for dept_id, code, name in named}
     # Each package is encoded as soon as it is built, so its dicts die young: a page of 1,000
     # live packages outlasted the young generations and set off full collections of the heap.
-    results = [orjson.Fragment(orjson.dumps(p)) for p in _packages(session, found.ids, departments)]
+    results = [orjson.Fragment(orjson.dumps(p)) for p in _packages(session, found.rows, departments)]
     facets, search_facets = _ckan_facets(departments, found.facets, fields)
     return {
         "count": found.count,
@@ -332,35 +334,34 @@ _RESOURCE = Resource.__table__.c
 _VERSION = Version.__table__.c
 _JSON_LISTS = ("keywords", "subjects")
 _ROW_KEYS = [c.key for c in _PACKAGE_COLUMNS]
-# Table columns, not mapped attributes, so the select skips the ORM's row loading; the JSON lists
-# come as their text for orjson, which parses them several times faster than the json module.
-_ROWS = select(*(cast(_RESOURCE[k], Text) if k in _JSON_LISTS else _RESOURCE[k] for k in _ROW_KEYS)).where(
-    _RESOURCE.id.in_(bindparam("ids", expanding=True))
-)
+# Table columns, not mapped attributes, so the search reads plain rows without the ORM's row
+# loading; the JSON lists come as their text for orjson, which parses them several times faster
+# than the json module.
+_ROW_COLUMNS = [cast(_RESOURCE[k], Text) if k in _JSON_LISTS else _RESOURCE[k] for k in _ROW_KEYS]
 _VERSIONS = (
     select(*(_VERSION[k] for k in ("resource_id", "number", "raw_bytes", "raw_sha256", "created_at")))
     .where(_VERSION.resource_id.in_(bindparam("ids", expanding=True)))
     .order_by(_VERSION.number.desc())
 )
-_CHUNK = 250  # resources per statement: few enough that a chunk's rows die young
+_CHUNK = 250  # resources per versions statement: few enough that a chunk's packages die young
 
 
-def _packages(session: Session, ids: list[int], departments: dict[int, tuple[str, str]]) -> Iterator[dict[str, Any]]:
-    """The packages of resources by id, in the order given, read from column rows a chunk at a time."""
-    for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i : i + _CHUNK]
-        rows: dict[int, dict[str, Any]] = {}
-        for row in session.execute(_ROWS, {"ids": chunk}):
+def _packages(
+    session: Session, rows: list[tuple[Any, ...]], departments: dict[int, tuple[str, str]]
+) -> Iterator[dict[str, Any]]:
+    """The packages of resources from their _ROW_COLUMNS rows, in order, with their versions a chunk at a time."""
+    for i in range(0, len(rows), _CHUNK):
+        chunk = []
+        for row in rows[i : i + _CHUNK]:
             values = dict(zip(_ROW_KEYS, row, strict=True))
             values.update((k, orjson.loads(values[k])) for k in _JSON_LISTS)
-            rows[values["id"]] = values
+            chunk.append(values)
         chunk_versions: dict[int, list[Row[Any]]] = {}
-        for version in session.execute(_VERSIONS, {"ids": chunk}):
+        for version in session.execute(_VERSIONS, {"ids": [values["id"] for values in chunk]}):
             chunk_versions.setdefault(version.resource_id, []).append(version)
-        for resource_id in chunk:
-            values = rows[resource_id]
+        for values in chunk:
             code, title = values["code"], values["title"]
-            resources = [_resource_dict(code, title, v) for v in chunk_versions.get(resource_id, [])]
+            resources = [_resource_dict(code, title, v) for v in chunk_versions.get(values["id"], [])]
             yield _package(values, departments.get(values["department_id"]), resources)
 
 

@@ -76,6 +76,11 @@ class Resource(Base):
     fields: Mapped[list[Field]] = relationship(cascade="all, delete-orphan", lazy="selectin", order_by="Field.position")
 
 
+# The order of a search without text (newest change first, then id): walking it, a page of the
+# newest matches is read without sorting every match.
+Index("ix_resource_order", Resource.updated_at.desc(), Resource.id)
+
+
 class Field(Base):
     """One column of a resource, optionally conforming to a data element (数据元)."""
 

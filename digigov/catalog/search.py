@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import jieba
 from sqlalchemy import (
+    CTE,
     ColumnElement,
+    CompoundSelect,
+    Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     false,
@@ -20,7 +25,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from digigov.catalog.models import Resource, ResourceGram
 from digigov.catalog.vocabulary import (
@@ -39,14 +44,17 @@ from digigov.core.auth import Actor, allows, require
 jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter would land in CLI output
 
 FACETS = ("department", "category", "share_type", "open_type", "grade", "update_cycle", "state")
+# Table columns, not mapped attributes: a statement made of them alone returns plain rows without
+# the ORM's row loading (the SQL is the same).
+_RESOURCE = Resource.__table__.c
 _COLUMNS = {
-    "department": Resource.department_id,
-    "category": Resource.category,
-    "share_type": Resource.share_type,
-    "open_type": Resource.open_type,
-    "grade": Resource.grade,
-    "update_cycle": Resource.update_cycle,
-    "state": Resource.state,
+    "department": _RESOURCE.department_id,
+    "category": _RESOURCE.category,
+    "share_type": _RESOURCE.share_type,
+    "open_type": _RESOURCE.open_type,
+    "grade": _RESOURCE.grade,
+    "update_cycle": _RESOURCE.update_cycle,
+    "state": _RESOURCE.state,
 }
 _STOP = {"的", "和", "与", "及", "或", "了", "在", "是", "有", "信息", "数据"}
 _MOST_GRAMS = 4  # postings joined per search; further pairs are checked as substrings
@@ -65,11 +73,15 @@ class CatalogPage:
 
 @dataclass(frozen=True)
 class Match:
-    """What one search statement returns: the total, the page's resource ids in order, the facets asked for."""
+    """What a search returns: the total, the page's resource ids in order, the facets asked for.
+
+    `rows` holds the page's values of the columns the caller asked for, in the same order as `ids`.
+    """
 
     count: int
     ids: list[int]
     facets: dict[str, list[tuple[str, int]]]
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def terms(query: str) -> list[list[str]]:
@@ -115,7 +127,7 @@ def _match(query: str) -> ColumnElement[bool]:
             if gram not in grams and len(grams) < _MOST_GRAMS:
                 grams.append(gram)
         if not exact:
-            checked.append(Resource.search_text.contains(needle, autoescape=True))
+            checked.append(_RESOURCE.search_text.contains(needle, autoescape=True))
     return and_(true(), _postings(grams), *checked)
 
 
@@ -123,23 +135,23 @@ def _postings(grams: list[str]) -> ColumnElement[bool]:
     """Resources whose text has every one of the pairs: a join of their postings."""
     if not grams:
         return true()
-    first = aliased(ResourceGram)
-    postings = select(first.resource_id).where(first.gram == grams[0])
+    first = ResourceGram.__table__.alias()
+    postings = select(first.c.resource_id).where(first.c.gram == grams[0])
     for gram in grams[1:]:
-        other = aliased(ResourceGram)
-        postings = postings.join(other, and_(other.resource_id == first.resource_id, other.gram == gram))
-    return Resource.id.in_(postings)
+        other = ResourceGram.__table__.alias()
+        postings = postings.join(other, and_(other.c.resource_id == first.c.resource_id, other.c.gram == gram))
+    return _RESOURCE.id.in_(postings)
 
 
 def _visible(actor: Actor) -> ColumnElement[bool]:
     require(actor, "catalog.resource.read")
     if allows(actor, "catalog.resource.review"):
         return true()
-    mine = Resource.department_id.in_(list(actor.departments)) if actor.departments else false()
+    mine = _RESOURCE.department_id.in_(list(actor.departments)) if actor.departments else false()
     # One CASE rather than an OR: SQLite, which keeps no statistics, would answer an OR with two
     # index searches and a row lookup each, where most rows are published and a scan of
-    # ix_resource_browse (or the candidates of a text query) is what is cheap.
-    return case((Resource.state == ResourceState.published, True), else_=mine) == true()
+    # ix_resource_browse, ix_resource_order (or the candidates of a text query) is what is cheap.
+    return case((_RESOURCE.state == ResourceState.published, True), else_=mine) == true()
 
 
 def _condition(actor: Actor, q: str, filters: dict[str, list[str]] | None) -> ColumnElement[bool]:
@@ -162,40 +174,101 @@ def match_resources(
     limit: int = 20,
     offset: int = 0,
     facets: Collection[str] = FACETS,
+    columns: Sequence[ColumnElement[Any]] = (),
 ) -> Match:
-    """The total, one page of ids and the named facets' counts of a search, in one statement.
+    """The total, one page of ids (and `columns` of those rows) and the named facets' counts of a search.
 
-    The match is a CTE computed once; the total, every facet's GROUP BY and the page read it.
     Facet names outside FACETS are ignored; the returned facets hold exactly those asked for.
+    Results are ordered by the title holding the whole query first, then newest change first, then id.
     """
     condition = _condition(actor, q, filters)
     wanted = [name for name in FACETS if name in facets]
     stripped = q.strip()
-    rank = case((Resource.title.contains(stripped, autoescape=True), 0), else_=1) if stripped else literal(1)
+    # A filter narrows the match through its column's index, and sorting what is left is cheap;
+    # walking ix_resource_order instead would read past every row the filter drops.
+    if not stripped and not any(name in _COLUMNS for name in filters or {}):
+        return _browse(session, condition, wanted, limit, offset, columns)
+    count, ids, found = _ranked(session, condition, wanted, stripped, limit, offset)
+    return Match(count, ids, found, _rows(session, ids, columns) if columns else [])
+
+
+def _browse(
+    session: Session,
+    condition: ColumnElement[bool],
+    wanted: list[str],
+    limit: int,
+    offset: int,
+    columns: Sequence[ColumnElement[Any]],
+) -> Match:
+    """A search without text or filters: every match ranks alike, so the page is the newest matches.
+
+    The page walks ix_resource_order (updated_at desc, id) and stops after its last row, reading
+    the rows' columns as it goes, where sorting every match to find the newest few would cost more
+    than all the rest of the search. The total and facets scan the covering ix_resource_browse.
+    """
+    hit = select(_RESOURCE.id, *(_COLUMNS[name].label(name) for name in wanted)).where(condition).cte("hit")
+    count, found = _tally(session.execute(_totals(hit, wanted)), wanted)
+    order = (_RESOURCE.updated_at.desc(), _RESOURCE.id)
+    page = select(_RESOURCE.id, *columns).where(condition).order_by(*order).limit(limit).offset(offset)
+    rows = [tuple(row) for row in session.execute(page)]
+    return Match(count, [row[0] for row in rows], found, [row[1:] for row in rows] if columns else [])
+
+
+def _ranked(
+    session: Session, condition: ColumnElement[bool], wanted: list[str], query: str, limit: int, offset: int
+) -> tuple[int, list[int], dict[str, list[tuple[str, int]]]]:
+    """A search in one statement: the match is a CTE computed once, as a text match is costly to
+    evaluate twice; the total, every facet's GROUP BY and the page read it."""
+    rank = case((_RESOURCE.title.contains(query, autoescape=True), 0), else_=1) if query else literal(1)
     columns = [_COLUMNS[name].label(name) for name in wanted]
-    hit = select(Resource.id, rank.label("rank"), Resource.updated_at, *columns).where(condition).cte("hit")
+    hit = select(_RESOURCE.id, rank.label("rank"), _RESOURCE.updated_at, *columns).where(condition).cte("hit")
     order = (hit.c.rank, hit.c.updated_at.desc(), hit.c.id)
     page = select(hit.c.id, hit.c.rank, hit.c.updated_at).order_by(*order).limit(limit).offset(offset).cte("page")
     position = func.row_number().over(order_by=(page.c.rank, page.c.updated_at.desc(), page.c.id))
+    statement = _totals(hit, wanted, select(literal(_PAGE), cast(page.c.id, String), position))
+    ranked: list[tuple[int, int]] = []
+    count, found = _tally(session.execute(statement), wanted, ranked)
+    return count, [resource_id for _, resource_id in sorted(ranked)], found
+
+
+def _totals(hit: CTE, wanted: list[str], *more: Select[Any]) -> Select[Any] | CompoundSelect[Any]:
+    """One statement of (facet, value, n) rows: the total (facet ""), `more`, each wanted facet's counts."""
     parts = [
         select(literal("").label("facet"), literal(None, String).label("value"), func.count().label("n")).select_from(
             hit
         ),
-        select(literal(_PAGE), cast(page.c.id, String), position),
+        *more,
         *(select(literal(name), cast(hit.c[name], String), func.count()).group_by(hit.c[name]) for name in wanted),
     ]
-    count, ranked = 0, []
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+def _tally(
+    rows: Iterable[Sequence[Any]], wanted: list[str], ranked: list[tuple[int, int]] | None = None
+) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """The total and the facets' counts (most first, then by value) of the rows of `_totals`;
+    the page's rows, when it has them, go to `ranked` as (position, id)."""
+    count = 0
     found: dict[str, list[tuple[str, int]]] = {name: [] for name in wanted}
-    for facet, value, n in session.execute(union_all(*parts)):
+    for facet, value, n in rows:
         if facet == "":
             count = n
-        elif facet == _PAGE:
+        elif facet == _PAGE and ranked is not None:
             ranked.append((n, int(value)))
         elif value is not None:
             found[facet].append((value, n))
     for counts in found.values():
         counts.sort(key=lambda item: (-item[1], item[0]))
-    return Match(count, [resource_id for _, resource_id in sorted(ranked)], found)
+    return count, found
+
+
+def _rows(session: Session, ids: list[int], columns: Sequence[ColumnElement[Any]]) -> list[tuple[Any, ...]]:
+    """The `columns` of resources by id, in the order given (a few hundred ids per statement)."""
+    read = select(_RESOURCE.id, *columns).where(_RESOURCE.id.in_(bindparam("ids", expanding=True)))
+    loaded: dict[int, tuple[Any, ...]] = {}
+    for i in range(0, len(ids), _CHUNK):
+        loaded.update((row[0], tuple(row[1:])) for row in session.execute(read, {"ids": ids[i : i + _CHUNK]}))
+    return [loaded[i] for i in ids]
 
 
 def search_resources(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from digigov.catalog import search, service
@@ -13,7 +14,7 @@ from digigov.catalog.errors import MissingBasis, ResourceCodeTaken
 from digigov.catalog.models import Resource
 from digigov.catalog.schemas import FieldSpec, ResourceChanges, ResourceCreate
 from digigov.catalog.vocabulary import ResourceState
-from digigov.core.auth import Actor
+from digigov.core.auth import SYSTEM, Actor
 from digigov.core.errors import Forbidden, IllegalTransition, NotFound
 from digigov.identity.models import Department
 from tests.conftest import actor_named, database_state
@@ -191,6 +192,31 @@ def test_search_matches_the_documented_rule_over_many_queries(session: Session, 
         expected = {code for code, text in texts.items() if _rule(text, query)}
         assert {r.code for r in found.results} == expected, query
         assert found.count == len(expected)
+
+
+def test_a_search_without_text_pages_newest_first_then_by_id(session: Session, steward: Actor, reviewer: Actor) -> None:
+    # Pairs of equal times, drafts of the steward's department and of another: the walk of
+    # ix_resource_order pages as the ranked text search orders and shows each actor what it may see.
+    made = [make(session, SYSTEM, f"hz-w{n}", f"浏览{n}") for n in range(4)]
+    made += [make(session, SYSTEM, f"hz-w{n}", f"浏览{n}", department_id=dept(session, "HZ-RSJ")) for n in (4, 5)]
+    for n, resource in enumerate(made):
+        state = ResourceState.published if n % 3 else ResourceState.draft
+        values = {"state": state, "updated_at": datetime(2030, 1, 1 + n // 2)}
+        session.execute(update(Resource).where(Resource.id == resource.id).values(**values))
+    session.expire_all()
+    every = session.scalars(select(Resource).order_by(Resource.updated_at.desc(), Resource.id)).all()
+    for actor in (steward, reviewer):
+        mine = set(actor.departments) if actor is steward else {r.department_id for r in every}
+        shown = [r for r in every if r.state == ResourceState.published or r.department_id in mine]
+        pages = [search.match_resources(session, actor, limit=2, offset=i, facets=()).ids for i in (0, 2, 4)]
+        assert sum(pages, []) == [r.id for r in shown[:6]]
+        whole = search.match_resources(session, actor, limit=10**6, facets=(), columns=[Resource.__table__.c.code])
+        assert whole.count == len(shown) and [row[0] for row in whole.rows] == [r.code for r in shown]
+        ours = [i for i in whole.ids if i in {r.id for r in made}]
+        assert ours == search.match_resources(session, actor, q="浏览", limit=10**6, facets=()).ids
+        rsj = dept(session, "HZ-RSJ")  # filtered: the one-statement search, in the same order
+        filtered = search.match_resources(session, actor, filters={"department": [str(rsj)]}, limit=10**6, facets=())
+        assert filtered.ids == [r.id for r in shown if r.department_id == rsj]
 
 
 def test_search_follows_edits_of_the_text(session: Session, steward: Actor) -> None:
