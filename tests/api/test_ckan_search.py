@@ -106,7 +106,8 @@ def _pinned(resource: Resource, made: dict[int, Version]) -> dict[str, Any]:
     org = {"id": "HZ-SJJ", "name": "HZ-SJJ", "title": "杭州市市场监督管理局", "type": "organization"}
     extras = [("category", "base"), ("base_type", "legal_entity"), ("update_cycle", "monthly")]
     extras += [("share_type", "conditional"), ("share_condition", "经申请审核后共享"), ("open_type", "unconditional")]
-    extras += [("format", "CSV"), ("contact", "0571-80000000")]
+    # the grade is the highest level classification gave the fields: a credit code is L1
+    extras += [("format", "CSV"), ("contact", "0571-80000000"), ("grade", "L1")]
     return {
         "id": "zj-pin",
         "name": "zj-pin",
