@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from digigov.core.auth import Actor
 from digigov.datastore import Version, on_new_version
+from digigov.governance.quality import check_quality
 
 VersionStep = Callable[[Session, Actor, Path, Version], None]
 
 # Classification first: quality rules are suggested from what it detects.
-STEPS: list[VersionStep] = []
+STEPS: list[VersionStep] = [check_quality]
 
 
 @on_new_version
