@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from digigov.api import audit, calendar, codes, health, workflow
 from digigov.catalog.api import router as catalog_router
 from digigov.datastore.api import router as datastore_router
+from digigov.governance.api import router as governance_router
 from digigov.identity.api import router as identity_router
 from digigov.policy.api import router as policy_router
 
@@ -48,6 +49,7 @@ def build_router() -> APIRouter:
         identity_router,
         catalog_router,
         datastore_router,
+        governance_router,
         policy_router,
         audit.router,
         workflow.router,

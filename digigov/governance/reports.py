@@ -64,8 +64,14 @@ def quality_report(session: Session, actor: Actor, *, resource_code: str, number
             f"Version {version.number} of {resource_code} has not been checked; run `digigov quality run`.",
             f"数据资源 {resource_code} 的第 {version.number} 版尚未进行质量检查。",
         )
-    shown = _may_read_rows(actor, resource)
-    return QualityReport(resource, version, run, run_results(session, run.id), shown)
+    return QualityReport(resource, version, run, run_results(session, run.id), _may_read_rows(actor, resource))
+
+
+def report_of_run(session: Session, actor: Actor, run: QualityRun) -> QualityReport:
+    """The report of one run (such as the one just made)."""
+    resource, version = session.get(Resource, run.resource_id), session.get(Version, run.version_id)
+    assert resource is not None and version is not None  # a run points at both
+    return QualityReport(resource, version, run, run_results(session, run.id), _may_read_rows(actor, resource))
 
 
 def _may_read_rows(actor: Actor, resource: Resource) -> bool:
@@ -96,25 +102,49 @@ def quality_trend(session: Session, actor: Actor, *, resource_code: str) -> list
     ]
 
 
-def department_league(session: Session, actor: Actor) -> list[LeagueRow]:
-    """Departments ranked by the mean score of their visible resources' latest checked versions, best first."""
+@dataclass(frozen=True)
+class ResourceScore:
+    """A resource's latest checked version and its newest scores."""
+
+    resource: Resource
+    department: str
+    number: int
+    score: float | None
+    flagged: bool
+
+
+def resource_scores(session: Session, actor: Actor) -> list[ResourceScore]:
+    """The latest checked version of every resource the actor may see, with its newest run, lowest score first."""
     require(actor, "governance.quality.read")
-    latest_version = select(func.max(Version.id)).join(QualityRun, QualityRun.version_id == Version.id)
-    latest_version = latest_version.group_by(Version.resource_id)
-    latest_run = select(func.max(QualityRun.id)).where(QualityRun.version_id.in_(latest_version))
-    latest_run = latest_run.group_by(QualityRun.version_id)
+    newest_version = (
+        select(func.max(Version.id)).join(QualityRun, QualityRun.version_id == Version.id).group_by(Version.resource_id)
+    )
+    newest_run = (
+        select(func.max(QualityRun.id)).where(QualityRun.version_id.in_(newest_version)).group_by(QualityRun.version_id)
+    )
     stmt = (
-        select(QualityRun, Resource, Department)
+        select(QualityRun, Resource, Department.name, Version.number)
         .join(Resource, Resource.id == QualityRun.resource_id)
         .join(Department, Department.id == Resource.department_id)
-        .where(QualityRun.id.in_(latest_run), QualityRun.score.is_not(None))
+        .join(Version, Version.id == QualityRun.version_id)
+        .where(QualityRun.id.in_(newest_run))
     )
+    found = [
+        ResourceScore(resource, department, number, run.score, run.flagged)
+        for run, resource, department, number in session.execute(stmt).tuples()
+        if may_see(actor, resource)
+    ]
+    return sorted(found, key=lambda s: (s.score is None, s.score or 0, s.resource.code))
+
+
+def department_league(session: Session, actor: Actor) -> list[LeagueRow]:
+    """Departments ranked by the mean score of their visible resources' latest checked versions, best first."""
     scores: dict[int, tuple[str, list[float], int]] = {}
-    for run, resource, department in session.execute(stmt).tuples():
-        if not may_see(actor, resource):
+    for row in resource_scores(session, actor):
+        if row.score is None:
             continue
-        name, values, flagged = scores.get(department.id, (department.name, [], 0))
-        values.append(float(run.score or 0))
-        scores[department.id] = (name, values, flagged + int(run.flagged))
+        name, values, flagged = scores.get(row.resource.department_id, (row.department, [], 0))
+        values.append(row.score)
+        scores[row.resource.department_id] = (name, values, flagged + int(row.flagged))
     rows = [LeagueRow(d, name, len(v), sum(v) / len(v), f) for d, (name, v, f) in scores.items()]
     return sorted(rows, key=lambda row: (-row.score, row.department))

@@ -24,7 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from digigov.core.industry import INDUSTRIES
 from digigov.governance.validators import DIVISIONS, compact, luhn_valid, resident_id_valid, uscc_valid
 
-FieldName = Annotated[str, Field(min_length=1, max_length=100)]
+# No control characters: names and values end up in SQL literals and in the metadata store.
+FieldName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
+Value = Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f]*$")]
 DIMENSIONS = ("completeness", "uniqueness", "validity", "consistency", "timeliness")
 DIMENSION_LABELS = {
     "completeness": "完整性",
@@ -46,8 +48,19 @@ class Rule(BaseModel):
     dimension: ClassVar[str]
     row_wise: ClassVar[bool] = True
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _unicode_text(self) -> Rule:
+        for value in self.model_dump().values():
+            for text in value if isinstance(value, list) else [value]:
+                if isinstance(text, str):
+                    try:
+                        text.encode()
+                    except UnicodeEncodeError:
+                        raise ValueError("text must be Unicode (no lone surrogates)") from None
+        return self
 
     def target_fields(self) -> list[str]:
         """The fields of the checked resource the rule reads."""
@@ -106,7 +119,7 @@ class Pattern(Rule):
     dimension = "validity"
     check: Literal["pattern"]
     field: FieldName
-    regex: str = Field(min_length=1, max_length=500)
+    regex: str = Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f]+$")
 
 
 class CheckDigit(Rule):
@@ -125,7 +138,7 @@ class CodeTable(Rule):
     check: Literal["code_table"]
     field: FieldName
     table: Literal["gb2260_division", "gb4754_industry", "gb2261_sex"] | None = None
-    values: list[Annotated[str, Field(max_length=200)]] | None = Field(None, min_length=1, max_length=10_000)
+    values: list[Value] | None = Field(None, min_length=1, max_length=10_000)
 
     @model_validator(mode="after")
     def _one_source(self) -> CodeTable:

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from digigov.catalog.pages import router as catalog_pages
 from digigov.datastore.pages import router as datastore_pages
+from digigov.governance.pages import router as governance_pages
 from digigov.identity.pages import router as identity_pages
 from digigov.policy.pages import router as policy_pages
 from digigov.web import admin, audit, calendar, home, workitems
@@ -23,6 +24,7 @@ def build_pages() -> APIRouter:
         calendar.router,
         workitems.router,
         policy_pages,
+        governance_pages,
     )
     for sub in subs:
         router.include_router(sub)
