@@ -130,18 +130,21 @@ def _aggregate(
     con: duckdb.DuckDBPyConnection, path: Path, types: dict[str, str], compiled: list[tuple[Outcome, Rule, RowCheck]]
 ) -> None:
     derived: dict[str, str] = {}
+    flags: list[str] = []
     terms: list[str] = []
-    for _, rule, check in compiled:
+    for k, (_, rule, check) in enumerate(compiled):
         derived.update(check.derived)
-        failing = f"({check.checked}) AND ({check.failed})"
+        # Each predicate becomes a column once, so the aggregates below do not evaluate it again.
+        flags += [f"({check.checked}) AS __c{k}", f"({check.checked}) AND ({check.failed}) AS __f{k}"]
         terms += [
-            f"count(*) FILTER (WHERE {check.checked})",
-            f"count(*) FILTER (WHERE {failing})",
+            f"count(*) FILTER (WHERE __c{k})",
+            f"count(*) FILTER (WHERE __f{k})",
             f"arg_min({_sample_struct(rule.target_fields(), types)}, file_row_number, {SAMPLE_SIZE})"
-            f" FILTER (WHERE {failing})",
+            f" FILTER (WHERE __f{k})",
         ]
     inner = ", ".join(["*", *(f"{expr} AS {alias}" for alias, expr in derived.items())])
-    sql = f"SELECT {', '.join(terms)} FROM (SELECT {inner} FROM {SOURCE})"
+    source = f"(SELECT {inner} FROM {SOURCE})"
+    sql = f"SELECT {', '.join(terms)} FROM (SELECT *, {', '.join(flags)} FROM {source})"
     row = con.execute(sql, [str(path)]).fetchone()
     assert row is not None  # an aggregate without GROUP BY always has one row
     for k, (outcome, _, _) in enumerate(compiled):
