@@ -74,7 +74,8 @@ class Rule(BaseModel):
     def rule_name(self) -> str:
         """The rule's name: given, or the check and its fields, e.g. `not_null:统一社会信用代码`."""
         check: str = getattr(self, "check")  # noqa: B009  (each subclass declares its literal)
-        return self.name or f"{check}:{'+'.join(self.target_fields())}"
+        fields = self.target_fields()
+        return self.name or (f"{check}:{'+'.join(fields)}" if fields else check)
 
 
 class NotNull(Rule):

@@ -213,11 +213,11 @@ def test_freshness_against_the_update_cycle_and_a_date_field(
         [{"check": "freshness"}, {"check": "freshness", "field": "更新日期", "name": "数据日期"}],
     )
     found = results(session, steward, settings, "t-fresh")
-    assert (found["freshness:"].failed_rows, found["数据日期"].failed_rows) == (0, 1)
+    assert (found["freshness"].failed_rows, found["数据日期"].failed_rows) == (0, 1)
     assert found["数据日期"].sample[0]["newest"] == "2020-03-01T00:00:00"
     version.created_at = version.created_at - timedelta(days=40)
     session.flush()
-    later = results(session, steward, settings, "t-fresh")["freshness:"]
+    later = results(session, steward, settings, "t-fresh")["freshness"]
     assert (later.checked_rows, later.failed_rows, later.sample[0]["allowed_days"]) == (1, 1, 31)
 
 
