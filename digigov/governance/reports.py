@@ -98,7 +98,7 @@ def quality_trend(session: Session, actor: Actor, *, resource_code: str) -> list
     )
     return [
         TrendPoint(v.number, v.created_at, run.rows, run.score, run.dimensions, run.threshold, run.flagged)
-        for run, v in session.execute(stmt).tuples()
+        for run, v in session.execute(stmt).all()
     ]
 
 
@@ -131,7 +131,7 @@ def resource_scores(session: Session, actor: Actor) -> list[ResourceScore]:
     )
     found = [
         ResourceScore(resource, department, number, run.score, run.flagged)
-        for run, resource, department, number in session.execute(stmt).tuples()
+        for run, resource, department, number in session.execute(stmt).all()
         if may_see(actor, resource)
     ]
     return sorted(found, key=lambda s: (s.score is None, s.score or 0, s.resource.code))

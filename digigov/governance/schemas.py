@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from digigov.core.types import UtcDateTime
 from digigov.governance.reports import QualityReport
 
 
@@ -23,7 +23,7 @@ class QualityRuleRead(BaseModel):
     origin: str
     enabled: bool
     created_by: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class ThresholdBody(BaseModel):
@@ -37,7 +37,7 @@ class ThresholdRead(BaseModel):
     resource_id: int
     threshold: float
     set_by: str
-    set_at: datetime
+    set_at: UtcDateTime
 
 
 class RuleResultRead(BaseModel):
@@ -62,7 +62,7 @@ class QualityReportRead(BaseModel):
     dimensions: dict[str, float]
     threshold: float
     flagged: bool
-    checked_at: datetime
+    checked_at: UtcDateTime
     samples_shown: bool
     rules: list[RuleResultRead]
 
@@ -97,7 +97,7 @@ class QualityReportRead(BaseModel):
 class TrendPointRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     number: int
-    created_at: datetime
+    created_at: UtcDateTime
     rows: int
     score: float | None
     dimensions: dict[str, float]
