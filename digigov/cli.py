@@ -32,11 +32,14 @@ from digigov.core.config import Settings, load_settings
 from digigov.core.db import make_engine, unit_of_work
 from digigov.core.errors import DigigovError, Invalid, NotFound
 from digigov.datastore.versions import ingest_file
-from digigov.governance import classification, codetables, conflicts, elements
+from digigov.governance import classification, codetables, conflicts, elements, quality, reports
+from digigov.governance import suggest as quality_suggest
 from digigov.governance.api.elements import element_read, run_read
 from digigov.governance.cli import problem_app
+from digigov.governance.rules import RuleSet
 from digigov.governance.schemas.classification import ClassificationRead
 from digigov.governance.schemas.elements import ElementCreate
+from digigov.governance.schemas.quality import QualityReportRead, QualityRuleRead
 from digigov.identity import service as identity
 from digigov.identity import tokens
 from digigov.identity.models import Department, User
@@ -909,6 +912,118 @@ def policy_reindex() -> None:
         console.print(f"index rebuilt: {count} passages")
 
     _guarded(run)
+
+
+quality_app = typer.Typer(help="Quality rules (质量规则): run them, declare them, list them.", no_args_is_help=True)
+quality_rules_app = typer.Typer(help="Declare, suggest and list a resource's quality rules.", no_args_is_help=True)
+app.add_typer(quality_app, name="quality")
+quality_app.add_typer(quality_rules_app, name="rules")
+
+
+@quality_app.command("run")
+def quality_run(
+    resource: Annotated[str, typer.Argument(help="Resource code")],
+    version: Annotated[int | None, typer.Option(help="Version number (default: the newest).")] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print one JSON object: resource, version, score, dimensions, rules (stable contract)."
+        ),
+    ] = False,
+) -> None:
+    """Run a resource's quality rules on a version and print the scores."""
+
+    def run() -> dict[str, Any]:
+        settings = _settings()
+        with _ready(settings) as session:
+            actor = _operator()
+            done = quality.run_quality(session, actor, home=settings.home, resource_code=resource, number=version)
+            return QualityReportRead.of(reports.report_of_run(session, actor, done)).model_dump(mode="json")
+
+    report = _guarded(run)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    score = "—" if report["score"] is None else f"{report['score']:.4f}"
+    flag = "  [red]below threshold[/red]" if report["flagged"] else ""
+    console.print(
+        f"{report['resource']} version {report['version']}: score {score} (threshold {report['threshold']}){flag}"
+    )
+    for name, value in report["dimensions"].items():
+        console.print(f"  {name:13} {value:.4f}")
+    for rule in report["rules"]:
+        outcome = rule["error"] or f"{rule['failed_rows']} of {rule['checked_rows']} rows fail"
+        console.print(f"  [dim]{rule['dimension']:13}[/dim] {rule['rule']}: {outcome}")
+
+
+@quality_rules_app.command("load")
+def quality_rules_load(
+    path: Annotated[Path, typer.Argument(help="A YAML (or JSON) file: resource, threshold, rules")],
+    resource: Annotated[str | None, typer.Option(help="Resource code, when the file names none.")] = None,
+) -> None:
+    """Declare a resource's quality rules from a file; a bad rule refuses the whole file."""
+
+    def run() -> int:
+        settings = _settings()
+        if not path.is_file():
+            raise NotFound(f"No such file: {path}", f"文件不存在：{path}")
+        rule_set = RuleSet.model_validate(_yaml_of(path))
+        code = resource or rule_set.resource
+        if code is None:
+            raise Invalid(
+                "Name the resource in the file (resource:) or with --resource.",
+                "请在文件或 --resource 中指明数据资源。",
+            )
+        with _ready(settings) as session:
+            rules = quality.load_rules(session, _operator(), resource_code=code, rule_set=rule_set)
+            return sum(r.enabled for r in rules)
+
+    enabled = _guarded(run)
+    console.print(f"rules loaded; {enabled} enabled")
+
+
+def _yaml_of(path: Path) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise Invalid(f"{path} is not YAML: {error}", f"{path} 不是有效的 YAML：{error}") from None
+
+
+@quality_rules_app.command("list")
+def quality_rules_list(
+    resource: Annotated[str, typer.Argument(help="Resource code")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rules as a JSON list.")] = False,
+) -> None:
+    """List a resource's quality rules."""
+
+    def run() -> list[dict[str, Any]]:
+        with _ready(_settings()) as session:
+            rules = quality.list_rules(session, _operator(), resource_code=resource)
+            return [QualityRuleRead.model_validate(r).model_dump(mode="json") for r in rules]
+
+    rules = _guarded(run)
+    if as_json:
+        print(json.dumps(rules, ensure_ascii=False))
+        return
+    for rule in rules:
+        state = "" if rule["enabled"] else "  [dim](disabled)[/dim]"
+        console.print(f"{rule['dimension']:13} {rule['name']}  [dim]{rule['origin']} {rule['params']}[/dim]{state}")
+    if not rules:
+        console.print("no rules")
+
+
+@quality_rules_app.command("suggest")
+def quality_rules_suggest(resource: Annotated[str, typer.Argument(help="Resource code")]) -> None:
+    """Add the rules suggested from the latest version's detections and the key fields."""
+
+    def run() -> list[str]:
+        with _ready(_settings()) as session:
+            return [r.name for r in quality_suggest.suggest_rules(session, _operator(), resource_code=resource)]
+
+    added = _guarded(run)
+    console.print(f"{len(added)} rules suggested" + "".join(f"\n  {name}" for name in added))
 
 
 def main() -> None:

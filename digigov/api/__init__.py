@@ -51,7 +51,6 @@ def build_router() -> APIRouter:
         datastore_router,
         governance_router,
         policy_router,
-        governance_router,
         audit.router,
         workflow.router,
         calendar.router,

@@ -12,6 +12,15 @@ from digigov.datastore.versions import (
     list_versions,
     on_new_version,
     parquet_path,
+    require_rows,
 )
 
-__all__ = ["Version", "get_version", "latest_version", "list_versions", "on_new_version", "parquet_path"]
+__all__ = [
+    "Version",
+    "get_version",
+    "latest_version",
+    "list_versions",
+    "on_new_version",
+    "parquet_path",
+    "require_rows",
+]

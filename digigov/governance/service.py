@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 from digigov.core.auth import Actor
 from digigov.datastore import Version, on_new_version
 from digigov.governance.classification import classify_new_version
+from digigov.governance.quality import check_quality
 
 VersionStep = Callable[[Session, Actor, Path, Version], None]
 
 # Classification first: quality rules are suggested from what it detects.
-STEPS: list[VersionStep] = [classify_new_version]
+STEPS: list[VersionStep] = [classify_new_version, check_quality]
 
 
 @on_new_version

@@ -25,7 +25,6 @@ def build_pages() -> APIRouter:
         calendar.router,
         workitems.router,
         policy_pages,
-        governance_pages,
     )
     for sub in subs:
         router.include_router(sub)

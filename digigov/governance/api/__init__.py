@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from digigov.governance.api import classification, elements, problems
+from digigov.governance.api import classification, elements, problems, quality
 
 router = APIRouter()
-for part in (classification, problems, elements):
+for part in (classification, problems, elements, quality):
     router.include_router(part.router)

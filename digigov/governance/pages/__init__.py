@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from digigov.governance.pages import classification, elements, problems
+from digigov.governance.pages import classification, elements, problems, quality
 
 router = APIRouter(include_in_schema=False)
-for part in (classification, problems, elements):
+for part in (classification, problems, elements, quality):
     router.include_router(part.router)
