@@ -21,6 +21,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from digigov.core.engine import quote_name, sql_literal
 from digigov.core.industry import INDUSTRIES
 from digigov.governance.validators import DIVISIONS, compact, luhn_valid, resident_id_valid, uscc_valid
 
@@ -274,22 +275,9 @@ class RowCheck(BaseModel):
     derived: dict[str, str] = {}
 
 
-def ident(name: str) -> str:
-    """A quoted SQL identifier.
-
-    >>> ident('统一"代码')
-    '"统一""代码"'
-    """
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    """A SQL string literal.
-
-    >>> literal("it's")
-    "'it''s'"
-    """
-    return "'" + text.replace("'", "''") + "'"
+# SQL quoting is the engine's: one way to quote, named here as the rule compiler reads it.
+ident = quote_name
+literal = sql_literal
 
 
 def text_of(name: str, types: dict[str, str]) -> str:
