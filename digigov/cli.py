@@ -6,14 +6,11 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 from rich.table import Table
@@ -27,9 +24,15 @@ from digigov.catalog.schemas import ResourceCreate, ResourceRead
 from digigov.catalog.search import search_resources
 from digigov.catalog.vocabulary import Category, FieldType, OpenType, ResourceState, ShareType, UpdateCycle
 from digigov.core import audit, migrate, workdays
-from digigov.core.auth import SYSTEM, Actor, Role
+from digigov.core.auth import Role
+from digigov.core.commands import engine_for as _engine
+from digigov.core.commands import english as _english
+from digigov.core.commands import errors
+from digigov.core.commands import guarded as _guarded
+from digigov.core.commands import operator as _operator
+from digigov.core.commands import ready as _ready
 from digigov.core.config import Settings, load_settings
-from digigov.core.db import make_engine, unit_of_work
+from digigov.core.db import unit_of_work
 from digigov.core.errors import DigigovError, Invalid, NotFound
 from digigov.datastore.versions import ingest_file
 from digigov.governance import classification, codetables, conflicts, elements, quality, reports
@@ -66,50 +69,12 @@ app.add_typer(resource_app, name="resource")
 app.add_typer(problem_app, name="problem")
 
 console = Console()
-errors = Console(stderr=True)
 T = TypeVar("T")
-
-
-def _english() -> bool:
-    lang = os.environ.get("DIGIGOV_LANG") or os.environ.get("LANG", "")
-    return not lang.lower().startswith("zh")
-
-
-def _guarded(run: Callable[[], T]) -> T:
-    """Run a command body; a DigigovError becomes a message and its exit code, never a traceback."""
-    try:
-        return run()
-    except ValidationError as error:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) + f" ({e['msg']})" for e in error.errors())
-        errors.print(f"[red]error:[/red] invalid {fields}")
-        raise typer.Exit(Invalid.exit_code) from None
-    except DigigovError as error:
-        errors.print(f"[red]error:[/red] {error.message if _english() else error.message_zh}")
-        raise typer.Exit(error.exit_code) from None
 
 
 def _settings(demo: bool = False) -> Settings:
     settings = load_settings()
     return settings.model_copy(update={"demo": True}) if demo else settings
-
-
-def _engine(settings: Settings) -> Engine:
-    settings.home.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.resolved_database_url())
-
-
-@contextmanager
-def _ready(settings: Settings) -> Iterator[Session]:
-    engine = _engine(settings)
-    migrate.require_current(engine)
-    with unit_of_work(engine) as session:
-        yield session
-
-
-def _operator() -> Actor:
-    """CLI commands act as the system, named after the operating-system user who ran them."""
-    name = os.environ.get("USER") or os.environ.get("USERNAME") or "operator"
-    return Actor(user_id=None, username=f"cli:{name}", department_id=None, roles=SYSTEM.roles)
 
 
 def _demo_password(settings: Settings) -> str:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
@@ -14,11 +12,13 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digigov.core import migrate, workdays
-from digigov.core.auth import SYSTEM, Actor
+from digigov.core import workdays
+from digigov.core.auth import Actor
+from digigov.core.commands import guarded as _guarded
+from digigov.core.commands import operator
+from digigov.core.commands import ready as _session
 from digigov.core.config import Settings, load_settings
-from digigov.core.db import make_engine, unit_of_work
-from digigov.core.errors import DigigovError, NotFound
+from digigov.core.errors import NotFound
 from digigov.core.workflow import WorkState
 from digigov.governance import problems
 from digigov.identity import actor_for_user
@@ -26,35 +26,15 @@ from digigov.identity.models import User
 
 problem_app = typer.Typer(help="Problem data (问题数据): raise, answer, extend, escalate, count.", no_args_is_help=True)
 console = Console()
-errors = Console(stderr=True)
 T = TypeVar("T")
 AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user (default: the operator, as the system).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Today = Annotated[str | None, typer.Option(help="The day to count from, YYYY-MM-DD (default: today in China).")]
 
 
-def _guarded(run: Callable[[], T]) -> T:
-    """A DigigovError becomes its message (English unless LANG is zh) and exit code, never a traceback."""
-    try:
-        return run()
-    except DigigovError as error:
-        english = not (os.environ.get("DIGIGOV_LANG") or os.environ.get("LANG", "")).lower().startswith("zh")
-        errors.print(f"[red]error:[/red] {error.message if english else error.message_zh}")
-        raise typer.Exit(error.exit_code) from None
-
-
-@contextmanager
-def _session(settings: Settings) -> Iterator[Session]:
-    engine = make_engine(settings.resolved_database_url())
-    migrate.require_current(engine)
-    with unit_of_work(engine) as session:
-        yield session
-
-
 def _actor(session: Session, username: str | None) -> Actor:
     if username is None:
-        name = os.environ.get("USER") or os.environ.get("USERNAME") or "operator"
-        return Actor(user_id=None, username=f"cli:{name}", department_id=None, roles=SYSTEM.roles)
+        return operator()
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound(f"No user is named {username}.", f"没有名为 {username} 的用户。")
