@@ -20,34 +20,36 @@ from digigov.catalog.vocabulary import (
 from digigov.core.types import UtcDateTime
 
 
-def _single_line(value: str) -> str:
+def single_line(value: str) -> str:
+    """A one-line text: no control characters, trimmed."""
     if any(ord(ch) < 32 for ch in value):
         raise ValueError("must not contain control characters")
     return value.strip()
 
 
-def _text(value: str) -> str:
+def plain_text(value: str) -> str:
+    """A text that may hold line breaks and tabs but no other control characters, trimmed."""
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
         raise ValueError("must not contain control characters")
     return value.strip()
 
 
-Line = Annotated[str, Field(max_length=200), AfterValidator(_single_line)]
-Prose = Annotated[str, Field(max_length=5000), AfterValidator(_text)]
+Line = Annotated[str, Field(max_length=200), AfterValidator(single_line)]
+Prose = Annotated[str, Field(max_length=5000), AfterValidator(plain_text)]
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{1,63}$")]
 Words = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_single_line)]], Field(max_length=30)
+    list[Annotated[str, Field(min_length=1, max_length=50), AfterValidator(single_line)]], Field(max_length=30)
 ]
 
 
 class FieldSpec(BaseModel):
     """A field as a steward declares it."""
 
-    name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_single_line)]
+    name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(single_line)]
     title: Line = ""
     type: FieldType = FieldType.string
     is_key: bool = False
-    data_element: Annotated[str, Field(max_length=100), AfterValidator(_single_line)] | None = None
+    data_element: Annotated[str, Field(max_length=100), AfterValidator(single_line)] | None = None
     description: Prose = ""
 
 
@@ -71,7 +73,7 @@ class ResourceChanges(BaseModel):
     share_basis: Prose | None = None
     open_type: OpenType | None = None
     open_condition: Prose | None = None
-    format: Annotated[str, Field(max_length=50), AfterValidator(_single_line)] | None = None
+    format: Annotated[str, Field(max_length=50), AfterValidator(single_line)] | None = None
     published_on: date | None = None
     contact: Line | None = None
     fields: Annotated[list[FieldSpec], Field(max_length=2000)] | None = None
@@ -139,7 +141,7 @@ class ResourceRead(BaseModel):
 
 
 class ReasonBody(BaseModel):
-    reason: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_text)]
+    reason: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(plain_text)]
 
 
 class FacetCount(BaseModel):

@@ -7,20 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from digigov.catalog.schemas import plain_text, single_line
 from digigov.catalog.vocabulary import FieldType
 from digigov.core.types import UtcDateTime
-
-
-def _single_line(value: str) -> str:
-    if any(ord(ch) < 32 for ch in value):
-        raise ValueError("must not contain control characters")
-    return value.strip()
-
-
-def _text(value: str) -> str:
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise ValueError("must not contain control characters")
-    return value.strip()
 
 
 def _regex(value: str) -> str:
@@ -33,11 +22,11 @@ def _regex(value: str) -> str:
 
 ELEMENT_ID = r"^[A-Z][A-Z0-9.\-]{2,31}$"
 Identifier = Annotated[str, Field(pattern=ELEMENT_ID)]
-Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_single_line)]
-Definition = Annotated[str, Field(max_length=5000), AfterValidator(_text)]
-Format = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_single_line), AfterValidator(_regex)]
+Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(single_line)]
+Definition = Annotated[str, Field(max_length=5000), AfterValidator(plain_text)]
+Format = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(single_line), AfterValidator(_regex)]
 Validator = Literal["resident_id", "uscc", "bank_card"]
-TableName = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_single_line)]
+TableName = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(single_line)]
 
 
 class ElementChanges(BaseModel):
@@ -85,7 +74,7 @@ class SourceBody(BaseModel):
     """The authoritative source to name: a resource's code and one of its fields declared as the element."""
 
     resource_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{1,63}$")]
-    field: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_single_line)]
+    field: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(single_line)]
     replace: bool = False  # move a source that is already set (the bureau only; audited)
 
 
