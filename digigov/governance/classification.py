@@ -21,7 +21,7 @@ from digigov.core import audit
 from digigov.core.auth import Actor, Role, declare, require
 from digigov.core.db import utcnow
 from digigov.core.errors import Invalid, NotFound
-from digigov.datastore import Version, get_version, parquet_path
+from digigov.datastore import Version, get_version, latest_version, parquet_path
 from digigov.governance.detection import detect_fields
 from digigov.governance.grading import highest, level_of, opens_wider, proposed_open_type
 from digigov.governance.models import FieldDetection, GradeReview, LevelOverride
@@ -190,13 +190,8 @@ def _grade(session: Session, actor: Actor, resource: Resource, version: Version,
 
 
 def _is_older(session: Session, version: Version) -> bool:
-    newest = session.scalar(
-        select(Version.number)
-        .where(Version.resource_id == version.resource_id)
-        .order_by(Version.number.desc())
-        .limit(1)
-    )
-    return newest is not None and version.number < newest
+    newest = latest_version(session, version.resource_id)
+    return newest is not None and version.number < newest.number
 
 
 def _rows(session: Session, version: Version) -> list[FieldDetection]:
