@@ -29,7 +29,7 @@ from digigov.core.codes import InvalidCode, parse_resident_id, parse_uscc
 from digigov.governance import (
     compact,
     count_valid,
-    load_divisions,
+    load_check_tables,
     luhn_valid,
     resident_id_valid,
     uscc_valid,
@@ -156,7 +156,7 @@ def main() -> None:
     con = duckdb.connect()
     con.execute(f"SET threads = {args.threads}")
     print(f"DuckDB {duckdb.__version__}, threads = {args.threads}")
-    load_divisions(con)
+    load_check_tables(con)
     load(con, args.values, random.Random(args.seed))
     n = args.values
     print(f"{'validator':42s} {'how':28s} {'M values/s':>10s} {'M/CPU-s':>8s} {'valid':>6s} {'x Python':>9s}")

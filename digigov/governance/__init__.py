@@ -11,7 +11,7 @@ from digigov.governance.problems import raise_problem
 from digigov.governance.validators import (
     compact,
     count_valid,
-    load_divisions,
+    load_check_tables,
     luhn_valid,
     resident_id_valid,
     uscc_valid,
@@ -21,7 +21,7 @@ from digigov.governance.validators import (
 __all__ = [
     "compact",
     "count_valid",
-    "load_divisions",
+    "load_check_tables",
     "luhn_valid",
     "raise_problem",
     "resident_id_valid",

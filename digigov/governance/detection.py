@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from digigov.core.engine import cursor, quote_name, sql_literal
-from digigov.governance.validators import load_divisions, luhn_valid, resident_id_valid, uscc_valid
+from digigov.governance.validators import load_check_tables, luhn_valid, resident_id_valid, uscc_valid
 
 SAMPLE_ROWS = 20_000  # beyond this, an even spread of rows: shares are estimates over `sampled` values
 ACCEPT_BY_VALUES = 0.8  # share of non-empty values a kind needs when the name says nothing
@@ -249,7 +249,7 @@ def detect_fields(parquet: Path, columns: list[dict[str, str]], *, rows: int) ->
     spread = f" WHERE file_row_number % {step} = 0" if step > 1 else ""
     texts = [c["name"] for c in columns if c["type"] == "string"]
     with cursor() as con:
-        load_divisions(con)
+        load_check_tables(con)
         counts = _count_texts(con, texts, source, spread) if texts else {}
         counts.update(_count_typed(con, columns, source, spread))
     empty = _Counts(0, 0, {})

@@ -1,8 +1,9 @@
-"""Run compiled quality rules over one Parquet version in the engine, set-wise, in as few scans as possible.
+"""Run compiled quality rules over one Parquet version in the engine, set-wise, in few scans.
 
-All row-wise rules share one aggregate query (a FILTER clause per rule, and `arg_min(..., 10)` for
-the first failing rows in file order, so a sample never fetches all failures); unique keys, foreign
-keys and freshness take a query each. A rule that cannot be evaluated (its field is gone, its
+The row-wise rules without joins share one aggregate query (a FILTER clause per rule, and
+`arg_min(..., 10)` for the first failing rows in file order, so a sample never fetches all
+failures); a rule that joins engine tables (check digits), unique keys, foreign keys and freshness
+take a query each. A rule that cannot be evaluated (its field is gone, its
 reference has no version) gets an error text; it never stops the others or refuses an ingestion.
 No database session here: the service gathers what the rules need and stores what they found.
 """
@@ -18,8 +19,6 @@ import duckdb
 
 from digigov.core.engine import cursor
 from digigov.governance.rules import (
-    CheckDigit,
-    CodeTable,
     ForeignKey,
     Freshness,
     RowCheck,
@@ -32,7 +31,7 @@ from digigov.governance.rules import (
     row_check,
     text_of,
 )
-from digigov.governance.validators import load_divisions
+from digigov.governance.validators import load_check_tables
 
 SAMPLE_SIZE = 10
 SOURCE = "read_parquet(?, file_row_number = true)"
@@ -90,8 +89,7 @@ def evaluate(
         if missing:
             outcome.error = f"field {', '.join(missing)} is not in this version"
     with cursor() as con:
-        if any(_needs_divisions(rule) for rule in rules):
-            load_divisions(con)
+        load_check_tables(con)
         row_wise = [(o, r) for o, r in zip(outcomes, rules, strict=True) if r.row_wise and o.error is None]
         _run_row_wise(con, path, types, row_wise)
         for outcome, rule in zip(outcomes, rules, strict=True):
@@ -104,36 +102,40 @@ def evaluate(
     return outcomes
 
 
-def _needs_divisions(rule: Rule) -> bool:
-    resident = isinstance(rule, CheckDigit) and rule.validator == "resident_id"
-    return resident or (isinstance(rule, CodeTable) and rule.table == "gb2260_division")
-
-
 def _run_row_wise(
     con: duckdb.DuckDBPyConnection, path: Path, types: dict[str, str], pairs: list[tuple[Outcome, Rule]]
 ) -> None:
     """All row-wise rules in one scan; if that fails, each alone, so one bad rule names itself."""
     compiled = [(o, r, row_check(r, types, f"__q{k}")) for k, (o, r) in enumerate(pairs)]
-    if not compiled:
-        return
-    try:
-        _aggregate(con, path, types, compiled)
-    except duckdb.Error:
-        for outcome, rule, check in compiled:
-            try:
-                _aggregate(con, path, types, [(outcome, rule, check)])
-            except duckdb.Error as error:
-                outcome.error = _reason(error)
+    # A join copies every column the scan carries, so rules that join (check digits) scan alone:
+    # reading the file again costs less than carrying the other rules' columns through their joins.
+    groups = [[c for c in compiled if not c[2].joins]] + [[c] for c in compiled if c[2].joins]
+    for group in groups:
+        if not group:
+            continue
+        try:
+            _aggregate(con, path, types, group)
+        except duckdb.Error:
+            for outcome, rule, check in group:
+                try:
+                    _aggregate(con, path, types, [(outcome, rule, check)])
+                except duckdb.Error as error:
+                    outcome.error = _reason(error)
 
 
 def _aggregate(
     con: duckdb.DuckDBPyConnection, path: Path, types: dict[str, str], compiled: list[tuple[Outcome, Rule, RowCheck]]
 ) -> None:
-    derived: dict[str, str] = {}
+    layers: list[dict[str, str]] = []
+    joins = ""
     flags: list[str] = []
     terms: list[str] = []
     for k, (_, rule, check) in enumerate(compiled):
-        derived.update(check.derived)
+        for depth, layer in enumerate(check.layers):
+            if depth == len(layers):
+                layers.append({})
+            layers[depth].update(layer)
+        joins += check.joins
         # Each predicate becomes a column once, so the aggregates below do not evaluate it again.
         flags += [f"({check.checked}) AS __c{k}", f"({check.checked}) AND ({check.failed}) AS __f{k}"]
         terms += [
@@ -142,9 +144,11 @@ def _aggregate(
             f"arg_min({_sample_struct(rule.target_fields(), types)}, file_row_number, {SAMPLE_SIZE})"
             f" FILTER (WHERE __f{k})",
         ]
-    inner = ", ".join(["*", *(f"{expr} AS {alias}" for alias, expr in derived.items())])
-    source = f"(SELECT {inner} FROM {SOURCE})"
-    sql = f"SELECT {', '.join(terms)} FROM (SELECT *, {', '.join(flags)} FROM {source})"
+    source = f"SELECT * FROM {SOURCE}"
+    for layer in layers:
+        source = f"SELECT *, {', '.join(f'{expr} AS {alias}' for alias, expr in layer.items())} FROM ({source})"
+    flagged = f"SELECT __row.*, {', '.join(flags)} FROM ({source}) AS __row{joins}"
+    sql = f"SELECT {', '.join(terms)} FROM ({flagged})"
     row = con.execute(sql, [str(path)]).fetchone()
     assert row is not None  # an aggregate without GROUP BY always has one row
     for k, (outcome, _, _) in enumerate(compiled):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from digigov.core import engine
-from digigov.governance.validators import compact, load_divisions, luhn_valid, resident_id_valid, uscc_valid
+from digigov.governance.validators import compact, load_check_tables, luhn_valid, resident_id_valid, uscc_valid
 
 VALIDATORS: dict[str, Callable[[str], str]] = {
     "resident_id": resident_id_valid,
@@ -85,7 +85,7 @@ def values_at_key(parquet: Path, *, field: str, key_field: str, key_value: str, 
 def passes(validator: str, value: str) -> bool:
     """Whether one value passes a validator, by the same engine SQL that checks columns."""
     with engine.cursor() as con:
-        load_divisions(con)
+        load_check_tables(con)
         row = con.execute(f"SELECT {VALIDATORS[validator]('v')} FROM (SELECT {compact('?')} AS v)", [value]).fetchone()
     return bool(row and row[0])
 
@@ -118,7 +118,7 @@ def _verify_row(parquet: Path, number: int, claim: Claim) -> Verification:
     if claim.expected is not None:
         params["expected"] = claim.expected.strip()
     with engine.cursor() as con:
-        load_divisions(con)
+        load_check_tables(con)
         checked, still, wrong, bad, sample = con.execute(sql, params).fetchone() or (0, 0, 0, 0, None)
     key = f"{claim.key_field}={claim.key_value}"
     if checked == 0:
@@ -173,7 +173,7 @@ def _verify_field(parquet: Path, number: int, claim: Claim) -> Verification:
         f" FROM (SELECT *, {compact(value)} AS {CV} FROM read_parquet($path))"
     )
     with engine.cursor() as con:
-        load_divisions(con)
+        load_check_tables(con)
         checked, bad, sample = con.execute(sql, params).fetchone() or (0, 0, None)
     if bad:
         return _failed(

@@ -1,4 +1,5 @@
-"""Suggested quality rules: from what classification detected in the latest version, and from key fields."""
+"""Suggested quality rules: from the data elements fields conform to, from what classification detected in the
+latest version, and from key fields."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from digigov.catalog.models import Resource
 from digigov.core import audit
 from digigov.core.auth import Actor, require
 from digigov.datastore import Version, latest_version
+from digigov.governance import codetables
 from digigov.governance import quality_events as _events
-from digigov.governance.models import FieldDetection, QualityRule
+from digigov.governance.models import DataElement, FieldDetection, QualityRule
 from digigov.governance.rules import (
     CheckDigit,
+    CodeTable,
     DateBounds,
     IdConsistency,
     NotNull,
@@ -35,6 +38,12 @@ PATTERNS = {
 CHECK_DIGITS = {"resident_id": "resident_id", "uscc": "uscc", "bank_card": "bank_card"}
 BIRTH_NAMES = ("出生日期", "出生年月", "生日", "birth")
 SEX_NAMES = ("性别", "sex", "gender")
+# The code tables an element can name (codetables loads these three), as a rule names them
+NAMED_TABLES = {
+    codetables.REGIONS: "gb2260_division",
+    codetables.INDUSTRY: "gb4754_industry",
+    codetables.SEX: "gb2261_sex",
+}
 
 
 def suggest_rules(session: Session, actor: Actor, *, resource_code: str) -> list[QualityRule]:
@@ -83,6 +92,14 @@ def suggestions(session: Session, resource: Resource, version: Version | None) -
         stmt = select(FieldDetection).where(FieldDetection.version_id == version.id, FieldDetection.kind.is_not(None))
         kinds = {d.field: str(d.kind) for d in session.scalars(stmt) if d.field in columns}
     found: list[Rule] = []
+    conforming = {f.name: f.data_element for f in resource.fields if f.data_element and f.name in columns}
+    elements = {
+        e.identifier: e
+        for e in session.scalars(select(DataElement).where(DataElement.identifier.in_(set(conforming.values()))))
+    }
+    for field, identifier in conforming.items():
+        if identifier in elements:
+            found += _for_element(field, elements[identifier], columns)
     for field, kind in kinds.items():
         found += _for_kind(field, kind, columns, kinds)
     keys = [f.name for f in resource.fields if f.is_key and f.name in columns]
@@ -90,7 +107,23 @@ def suggestions(session: Session, resource: Resource, version: Version | None) -
         found.append(NotNull(check="not_null", field=key))
     if keys:
         found.append(Unique(check="unique", fields=keys))
-    return found
+    # an element and a detection can propose the same rule; the element's comes first and stays
+    unique: dict[str, Rule] = {}
+    for rule in found:
+        unique.setdefault(rule.rule_name(), rule)
+    return list(unique.values())
+
+
+def _for_element(field: str, element: DataElement, columns: dict[str, str]) -> list[Rule]:
+    """The element's standard as rules: its check digit, else its format; its code table."""
+    rules: list[Rule] = []
+    if element.validator in CHECK_DIGITS:
+        rules.append(CheckDigit(check="check_digit", field=field, validator=CHECK_DIGITS[element.validator]))
+    elif element.format and columns[field] == "string":
+        rules.append(Pattern(check="pattern", field=field, regex=element.format))
+    if element.code_table in NAMED_TABLES:
+        rules.append(CodeTable(check="code_table", field=field, table=NAMED_TABLES[element.code_table]))
+    return rules
 
 
 def _for_kind(field: str, kind: str, columns: dict[str, str], kinds: dict[str, str]) -> list[Rule]:

@@ -7,7 +7,7 @@ millions of values a minute on one core, where a Python loop manages a few hundr
 
 - resident ID number (GB 11643): 17 digits and a check character (ISO 7064 MOD 11-2), a real
   birth date from 1880 to today, and a birth-place prefix in the GB/T 2260 table that was not
-  withdrawn before the birth year (`load_divisions` puts that table in the engine);
+  withdrawn before the birth year (`load_check_tables` puts that table in the engine);
 - unified social credit code (GB 32100): 8 digits, then characters of its 31-letter alphabet,
   and a MOD 31 check character;
 - bank card number: 13 to 19 digits passing the Luhn check.
@@ -25,7 +25,9 @@ with `__dg_`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Literal
 
 import duckdb
@@ -34,6 +36,8 @@ import pyarrow as pa
 from digigov.core.codes import division_spans
 
 DIVISIONS = "governance_divisions"
+BIRTH_DATES = "governance_birth_dates"  # every day the ID check accepts, with its partial check sum
+USCC_CHUNKS = "governance_uscc_chunks"  # every three characters of the credit code alphabet, by place
 RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 RIC_CHECK = "10X98765432"  # check character by (weighted sum mod 11)
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -53,13 +57,21 @@ def compact(value: str) -> str:
     return f"upper(regexp_replace({value}, '[{SPACES}\\-]', '', 'g'))"
 
 
-def load_divisions(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the engine table of GB/T 2260 codes with the last year each was in use, once per connection."""
-    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [DIVISIONS])
-    if found.fetchall()[0][0]:
-        return
+def load_check_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Put the tables the checks join in the engine: GB/T 2260 codes (with the last year each was in use),
+    birth dates, and three-character credit-code chunks.
+
+    They are built once per process and registered on the connection without a copy, so every
+    cursor can afford to ask.
+    """
+    for name, table in zip((DIVISIONS, BIRTH_DATES, USCC_CHUNKS), _engine_tables(), strict=True):
+        con.register(name, table)
+
+
+@cache
+def _engine_tables() -> tuple[pa.Table, pa.Table, pa.Table]:
     spans = division_spans()
-    table = pa.table(
+    divisions = pa.table(
         {
             "code": pa.array([code for code, _ in spans], pa.string()),
             "last_year": pa.array([CURRENT if last is None else last for _, last in spans], pa.int32()),
@@ -67,11 +79,26 @@ def load_divisions(con: duckdb.DuckDBPyConnection) -> None:
             "check_part": pa.array([_weighted(code, RIC_WEIGHTS[:6], 11) for code, _ in spans], pa.int8()),
         }
     )
-    con.register("division_spans", table)
-    try:
-        con.execute(f"CREATE TEMP TABLE {DIVISIONS} AS SELECT * FROM division_spans")
-    finally:
-        con.unregister("division_spans")
+    first = date(FIRST_YEAR, 1, 1)
+    days = [first + timedelta(k) for k in range((date(LAST_YEAR, 12, 31) - first).days + 1)]
+    births = pa.table(
+        {
+            "date_number": pa.array([d.year * 10000 + d.month * 100 + d.day for d in days], pa.int32()),
+            "year": pa.array([d.year for d in days], pa.int16()),
+            "check_part": pa.array([_weighted(f"{d:%Y%m%d}", RIC_WEIGHTS[6:14], 11) for d in days], pa.int8()),
+        }
+    )
+    weights = (*USCC_WEIGHTS, 1)  # the check character adds itself: a valid code sums to 0 mod 31
+    chunks = [a + b + c for a in USCC_ALPHABET for b in USCC_ALPHABET for c in USCC_ALPHABET]
+    places = {
+        f"place_{j}": pa.array([_weighted_alphabet(chunk, weights[3 * j : 3 * j + 3]) for chunk in chunks], pa.int16())
+        for j in range(6)
+    }
+    return divisions, births, pa.table({"chunk": pa.array(chunks, pa.string()), **places})
+
+
+def _weighted_alphabet(chunk: str, weights: tuple[int, ...]) -> int:
+    return sum(USCC_ALPHABET.index(c) * w for c, w in zip(chunk, weights, strict=True))
 
 
 def _digit(value: str, position: int) -> str:
@@ -79,7 +106,7 @@ def _digit(value: str, position: int) -> str:
 
 
 def resident_id_valid(value: str) -> str:
-    """SQL: is the compacted `value` a valid resident ID number? Needs `load_divisions` on the connection."""
+    """SQL: is the compacted `value` a valid resident ID number? Needs `load_check_tables` on the connection."""
     total = " + ".join(f"{w} * {_digit(value, k + 1)}" for k, w in enumerate(RIC_WEIGHTS))
     birth = f"try_strptime(substr({value}, 7, 8), '%Y%m%d')"
     last_year = f"(SELECT d.last_year FROM {DIVISIONS} d WHERE d.code = substr({value}, 1, 6))"
@@ -115,6 +142,8 @@ Kind = Literal["resident_id", "uscc", "bank_card"]
 RIC_PATTERN = "[0-9]{17}[0-9X]"
 USCC_PATTERN = f"[0-9]{{8}}[{USCC_ALPHABET}]{{10}}"
 CARD_PATTERN = "[0-9]{13,19}"
+# (helper columns by name as SQL over the compacted value, joins, condition) of a set-wise check
+Check = tuple[dict[str, str], str, str]
 FIRST_YEAR, LAST_YEAR = 1880, 2199  # birth years the year list covers; "today" bounds it first
 
 
@@ -131,105 +160,118 @@ def _sql_list(items: list[int | None]) -> str:
     return "[" + ", ".join("NULL" if x is None else str(x) for x in items) + "]"
 
 
-def _month_days() -> list[int | None]:
-    """Partial check sum of digits 11-14 of an ID number by MMDD + 1; NULL where no such day (0229 kept)."""
-    days = {(d.month, d.day) for d in (date(2000, 1, 1) + timedelta(k) for k in range(366))}
-    return [_weighted(f"{k:04d}", RIC_WEIGHTS[10:14], 11) if (k // 100, k % 100) in days else None for k in range(1232)]
+def _resident_id_check(v: str, p: str) -> Check:
+    """(helper columns, joins, condition) of the set-wise ID check over the compacted, pattern-checked `v`.
 
-
-def _resident_id_check(v: str) -> tuple[str, str, str]:
-    """(projection, join, condition) of the set-wise ID check over the compacted, pattern-checked `v`."""
-    n = "__dg_n"
-    ymd, year, mmdd = f"({n} // 1000 % 100000000)", f"({n} // 10000000 % 10000)", f"({n} // 1000 % 10000)"
-    years = _sql_list([_weighted(f"{y}", RIC_WEIGHTS[6:10], 11) for y in range(FIRST_YEAR, LAST_YEAR + 1)])
-    groups = _sql_list([_weighted(f"{k:03d}", RIC_WEIGHTS[14:17], 11) for k in range(1000)])
+    One cast reads the 18 characters as a number (a final X is read as 0 and noted); the division
+    and the birth date are joined by number, their tables holding the partial check sums, and the
+    sequence digits are summed in place. With X read as 10, (weighted sum + check) % 11 = 1.
+    """
+    n, d, b = f"{p}n", f"{p}d", f"{p}b"
+    seq = f"({n} // 10 % 1000)"
+    w = RIC_WEIGHTS[14:17]
     total = (
-        f"__dg_d.check_part + {years}[{year} - {FIRST_YEAR - 1}] + {_sql_list(_month_days())}[{mmdd} + 1]"
-        f" + {groups}[{n} % 1000 + 1]"
+        f"{d}.check_part + {b}.check_part + {w[0]} * ({seq} // 100) + {w[1]} * ({seq} // 10 % 10)"
+        f" + {w[2]} * ({seq} % 10) + CASE WHEN {p}x THEN 10 ELSE {n} % 10 END"
     )
-    leap = f"({year} % 4 = 0 AND ({year} % 100 <> 0 OR {year} % 400 = 0))"
     today = "CAST(strftime(current_date, '%Y%m%d') AS INTEGER)"
-    condition = (
-        f"{ymd} BETWEEN {FIRST_YEAR}0101 AND {today} AND ({mmdd} <> 229 OR {leap})"
-        f" AND __dg_d.last_year >= {year}"
-        f" AND substr('{RIC_CHECK}', ({total}) % 11 + 1, 1) = __dg_c.__dg_last"
+    condition = f"{b}.date_number <= {today} AND {d}.last_year >= {b}.year AND ({total}) % 11 = 1"
+    join = (
+        f" LEFT JOIN {DIVISIONS} AS {d} ON {d}.code_number = {n} // 1000000000000"
+        f" LEFT JOIN {BIRTH_DATES} AS {b} ON {b}.date_number = {n} // 10000 % 100000000"
     )
-    join = f"LEFT JOIN {DIVISIONS} AS __dg_d ON __dg_d.code_number = __dg_c.{n} // 100000000000"
-    return f"TRY_CAST(left({v}, 17) AS BIGINT) AS {n}", join, condition
+    cast = f"TRY_CAST(substr({v}, 1, 17) AS BIGINT) * 10"
+    number = f"CASE WHEN ends_with({v}, 'X') THEN {cast} ELSE TRY_CAST({v} AS BIGINT) END"
+    return {n: number, f"{p}x": f"ends_with({v}, 'X')"}, join, condition
 
 
-def _uscc_check(v: str) -> tuple[str, str, str]:
-    """(projection, join, condition) of the set-wise credit code check over the compacted, pattern-checked `v`."""
-    n = "__dg_n"
-    groups = _sql_list([_weighted(f"{k:03d}", USCC_WEIGHTS[:3], 31) for k in range(1000)])
-    # alphabet index by ascii code - 47; the pattern already refused every other character
-    index = _sql_list([USCC_ALPHABET.find(chr(c)) for c in range(48, 90)])
-    letters = " + ".join(
-        f"{w} * {index}[ascii(substr({v}, {k + 1}, 1)) - 47]" for k, w in enumerate(USCC_WEIGHTS) if k >= 8
-    )
-    total = (
-        f"{groups}[{n} // 100000 + 1] + 27 * {groups}[{n} // 100 % 1000 + 1]"
-        f" + 16 * ({n} // 10 % 10) + 17 * ({n} % 10) + {letters}"
-    )
-    condition = f"(31 - ({total}) % 31) % 31 = {index}[ascii(right({v}, 1)) - 47]"
-    return f"TRY_CAST(left({v}, 8) AS INTEGER) AS {n}", "", condition
+def _uscc_check(v: str, p: str) -> Check:
+    """(helper columns, joins, condition) of the set-wise credit code check over the compacted, pattern-checked `v`.
+
+    The 18 characters are six chunks of three, each joined to the table of every three-character
+    chunk, which holds each chunk's weighted sum at each place (the last place counting the check
+    character with weight 1). The code is valid where the six sums add up to a multiple of 31.
+    """
+    chunks = {f"{p}k{j}": f"substr({v}, {3 * j + 1}, 3)" for j in range(6)}
+    joins = "".join(f" LEFT JOIN {USCC_CHUNKS} AS {p}u{j} ON {p}u{j}.chunk = {p}k{j}" for j in range(6))
+    total = " + ".join(f"{p}u{j}.place_{j}" for j in range(6))
+    return chunks, joins, f"({total}) % 31 = 0"
 
 
-def _bank_card_check(v: str) -> tuple[str, str, str]:
-    """(projection, join, condition) of the set-wise Luhn check over the compacted, pattern-checked `v`."""
-    n = "__dg_n"
+def _bank_card_check(v: str, p: str) -> Check:
+    """(helper columns, joins, condition) of the set-wise Luhn check over the compacted, pattern-checked `v`."""
+    n = f"{p}n"
     # Luhn sum of a pair of digits, the right one counted as is and the left one doubled
     pairs = _sql_list([k % 10 + (2 * (k // 10) if k < 50 else 2 * (k // 10) - 9) for k in range(100)])
     total = " + ".join(f"{pairs}[CAST({n} // {100**j} % 100 AS INTEGER) + 1]" for j in range(10))
-    return f"CAST({v} AS UBIGINT) AS {n}", "", f"({total}) % 10 = 0"
+    return {n: f"CAST({v} AS UBIGINT)"}, "", f"({total}) % 10 = 0"
 
 
-CHECKS: dict[str, tuple[str, Callable[[str], tuple[str, str, str]]]] = {
+CHECKS: dict[str, tuple[str, Callable[[str, str], Check]]] = {
     "resident_id": (RIC_PATTERN, _resident_id_check),
     "uscc": (USCC_PATTERN, _uscc_check),
     "bank_card": (CARD_PATTERN, _bank_card_check),
 }
 
 
-def _checked(kind: str, source: str, column: str, flag: str, *, ordered: bool, checked: str = "") -> str:
+@dataclass(frozen=True)
+class Validity:
+    """A set-wise check of one column as pieces of a query: `validity_parts` says how they fit."""
+
+    layers: list[dict[str, str]]
+    joins: str
+    valid: str
+
+
+def validity_parts(kind: str, column: str, prefix: str = "__dg_") -> Validity:
+    """The pieces of a set-wise `kind` check of the raw text `column`, helper names starting with `prefix`.
+
+    Select `layers` in order, each as `SELECT *, <expression> AS <name>, ... FROM (the layer before)`
+    over the source; then, in the SELECT that reads the last layer, add `joins` after its FROM and
+    read `valid` (boolean, false for NULL). The credit code and ID checks need `load_check_tables`.
+    """
     if kind not in CHECKS:
         raise ValueError(f"Unknown code kind {kind!r}; use one of {', '.join(CHECKS)}.")
     pattern, check = CHECKS[kind]
-    projection, join, condition = check("__dg_v")
-    # values written exactly as the pattern wants skip compact(), the costliest step
-    fast = f"regexp_full_match({column}, '{pattern}')"
-    compacted = f"CASE WHEN __dg_fast THEN {column} ELSE {compact(column)} END"
-    ok = f"CASE WHEN __dg_fast THEN true ELSE coalesce(regexp_full_match(__dg_v, '{pattern}'), false) END"
-    position = ", row_number() OVER () AS __dg_pos" if ordered else ""
-    inner = (
-        # the check character is cut before the join so that no long string has to cross it
-        f"SELECT *, CASE WHEN __dg_ok THEN {projection.replace(' AS __dg_n', '')} END AS __dg_n,"
-        f" right(__dg_v, 1) AS __dg_last FROM ("
-        f"SELECT *, {ok} AS __dg_ok FROM ("
-        f"SELECT *, {compacted} AS __dg_v FROM ("
-        f"SELECT *, {fast} AS __dg_fast{position} FROM {source})))"
-    )
-    helpers = "__dg_fast, __dg_v, __dg_ok, __dg_n, __dg_last" + (", __dg_pos" if ordered else "")
+    fast, v, ok = f"{prefix}fast", f"{prefix}v", f"{prefix}ok"
+    numbers, joins, condition = check(v, prefix)
+    layers = [
+        # values written exactly as the pattern wants skip compact(), the costliest step
+        {fast: f"regexp_full_match({column}, '{pattern}')"},
+        {v: f"CASE WHEN {fast} THEN {column} ELSE {compact(column)} END"},
+        {ok: f"CASE WHEN {fast} THEN true ELSE coalesce(regexp_full_match({v}, '{pattern}'), false) END"},
+        # the numbers are read before the joins, so that no long string has to cross them
+        {name: f"CASE WHEN {ok} THEN {expression} END" for name, expression in numbers.items()},
+    ]
+    return Validity(layers, joins, f"coalesce({ok} AND {condition}, false)")
+
+
+def _checked(kind: str, source: str, column: str, flag: str, *, ordered: bool, checked: str = "") -> str:
+    parts = validity_parts(kind, column)
+    query = f"SELECT *, row_number() OVER () AS __dg_pos FROM {source}" if ordered else f"SELECT * FROM {source}"
+    for layer in parts.layers:
+        query = f"SELECT *, {', '.join(f'{e} AS {name}' for name, e in layer.items())} FROM ({query})"
+    helpers = ", ".join(name for layer in parts.layers for name in layer)
+    helpers += ", __dg_pos" if ordered else ""
     # count_valid asks for a "not NULL" column too, so that it need not carry the raw value along
     extra = f", __dg_c.__dg_fast IS NOT NULL AS {checked}" if checked else ""
     return (
-        f"SELECT __dg_c.* EXCLUDE ({helpers}), coalesce(__dg_c.__dg_ok AND {condition}, false) AS {flag}{extra}"
-        f" FROM ({inner}) AS __dg_c {join}" + (" ORDER BY __dg_c.__dg_pos" if ordered else "")
+        f"SELECT __dg_c.* EXCLUDE ({helpers}), {parts.valid} AS {flag}{extra}"
+        f" FROM ({query}) AS __dg_c{parts.joins}" + (" ORDER BY __dg_c.__dg_pos" if ordered else "")
     )
 
 
 def validity_query(kind: Kind, source: str, column: str, *, flag: str = "valid") -> str:
     """SQL: the rows of `source` (anything usable in FROM) in order, plus a boolean `flag`: is `column` a valid `kind`?
 
-    The raw `column` is compacted here; NULL is false. Kind "resident_id" needs `load_divisions`.
+    The raw `column` is compacted here; NULL is false. The credit code and ID checks need `load_check_tables`.
     """
     return _checked(kind, source, column, flag, ordered=True)
 
 
 def count_valid(con: duckdb.DuckDBPyConnection, kind: Kind, source: str, column: str) -> tuple[int, int]:
-    """(non-null values checked, valid ones) of `column` in `source`; loads the division table if needed."""
-    if kind == "resident_id":
-        load_divisions(con)
+    """(non-null values checked, valid ones) of `column` in `source`; loads the check tables."""
+    load_check_tables(con)
     rows = con.execute(
         f"SELECT count(*) FILTER (WHERE __dg_checked), count(*) FILTER (WHERE __dg_flag)"
         f" FROM ({_checked(kind, source, column, '__dg_flag', ordered=False, checked='__dg_checked')})"

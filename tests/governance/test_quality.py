@@ -289,6 +289,34 @@ def test_rules_are_suggested_from_detections_and_keys_once(
     assert run.score == 1.0 and set(run.dimensions) == {"completeness", "uniqueness", "validity", "consistency"}
 
 
+def test_rules_are_suggested_from_the_data_elements_fields_conform_to(
+    session: Session, steward: Actor, settings: Settings
+) -> None:
+    fields = [
+        {"name": "代码", "type": "string", "data_element": "DE0001"},  # credit code: its check digit
+        {"name": "区划", "type": "string", "data_element": "DE0006"},  # region: format and GB/T 2260
+        {"name": "性别", "type": "string", "data_element": "DE0008"},  # sex: format and GB/T 2261.1
+        {"name": "电话", "type": "string", "data_element": "DE0010"},  # mobile: format
+        {"name": "名称", "type": "string", "data_element": "DE0004"},  # a name: no standard to check
+    ]
+    make_resource(session, steward, "t-elements", fields=fields)
+    data = "代码,区划,性别,电话,名称\n91110105672353933E,330106,1,13800000000,甲\n"
+    data += "91110105672353933F,33010A,3,1380000,乙\n"
+    ingest(session, steward, settings.home, "t-elements", data.encode())
+    rules = {r.name: r for r in quality.list_rules(session, steward, resource_code="t-elements")}
+    assert set(rules) == {
+        "check_digit:代码",
+        "pattern:区划",
+        "code_table:区划",
+        "code_table:性别",  # the version holds 1 and 3 as integers: a format is for text, the table still holds
+        "pattern:电话",
+    }  # the element's check digit stands in for its format; classification proposes nothing more here
+    assert rules["code_table:区划"].params == {"table": "gb2260_division"}
+    assert rules["pattern:电话"].params["regex"] == "^1[3-9][0-9]{9}$"
+    failed = {name: r.failed_rows for name, r in results(session, steward, settings, "t-elements").items()}
+    assert failed == {name: 1 for name in rules}, "the second row breaks every standard"
+
+
 def test_the_league_ranks_departments_by_their_latest_scores(
     session: Session, steward: Actor, admin: Actor, settings: Settings
 ) -> None:

@@ -16,7 +16,7 @@ from digigov.core.codes import InvalidCode, parse_resident_id, parse_uscc
 from digigov.governance import (
     compact,
     count_valid,
-    load_divisions,
+    load_check_tables,
     luhn_valid,
     resident_id_valid,
     uscc_valid,
@@ -39,7 +39,7 @@ def verdicts(values: list[str | None], kind: str) -> list[bool]:
     that count_valid counts the same.
     """
     con = duckdb.connect()
-    load_divisions(con)
+    load_check_tables(con)
     con.execute("CREATE TABLE t (k INTEGER, raw VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
     check = EXPRESSIONS[kind]("v")
@@ -236,5 +236,6 @@ def test_the_query_reads_parquet_and_keeps_every_column(tmp_path: Path) -> None:
     con = duckdb.connect()
     path = tmp_path / "firms.parquet"
     con.execute(f"COPY (SELECT * FROM (VALUES (1, '{GOOD_USCC} ', 'a'), (2, NULL, 'b')) v(id, code, name)) TO '{path}'")
+    load_check_tables(con)
     rows = con.execute(validity_query("uscc", f"read_parquet('{path}')", '"code"')).fetchall()
     assert rows == [(1, f"{GOOD_USCC} ", "a", True), (2, None, "b", False)]
