@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import Row, Text, bindparam, cast, select
+from sqlalchemy import Text, bindparam, cast, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -291,9 +293,7 @@ def package_search(session: Session, actor: Actor | None, data: dict[str, Any], 
         raise bad_fields
     named = session.execute(select(Department.id, Department.code, Department.name))
     departments = {dept_id: (code, name) for dept_id, code, name in named}
-    # Each package is encoded as soon as it is built, so its dicts die young: a page of 1,000
-    # live packages outlasted the young generations and set off full collections of the heap.
-    results = [orjson.Fragment(orjson.dumps(p)) for p in _packages(session, found.rows, departments)]
+    results = list(_encoded_packages(session, found.rows, departments))
     facets, search_facets = _ckan_facets(departments, found.facets, fields)
     return {
         "count": found.count,
@@ -338,31 +338,57 @@ _ROW_KEYS = [c.key for c in _PACKAGE_COLUMNS]
 # loading; the JSON lists come as their text for orjson, which parses them several times faster
 # than the json module.
 _ROW_COLUMNS = [cast(_RESOURCE[k], Text) if k in _JSON_LISTS else _RESOURCE[k] for k in _ROW_KEYS]
+
+
+class _VersionRow(NamedTuple):
+    """What a package's resource entry reads of a version."""
+
+    resource_id: int
+    number: int
+    raw_bytes: int
+    raw_sha256: str
+    created_at: datetime
+
+
+_VERSION_KEYS = _VersionRow._fields
+_DEPARTMENT = _ROW_KEYS.index("department_id")
 _VERSIONS = (
-    select(*(_VERSION[k] for k in ("resource_id", "number", "raw_bytes", "raw_sha256", "created_at")))
+    select(*(_VERSION[k] for k in _VERSION_KEYS))
     .where(_VERSION.resource_id.in_(bindparam("ids", expanding=True)))
     .order_by(_VERSION.number.desc())
 )
 _CHUNK = 250  # resources per versions statement: few enough that a chunk's packages die young
 
 
-def _packages(
+def _encoded_packages(
     session: Session, rows: list[tuple[Any, ...]], departments: dict[int, tuple[str, str]]
-) -> Iterator[dict[str, Any]]:
-    """The packages of resources from their _ROW_COLUMNS rows, in order, with their versions a chunk at a time."""
+) -> Iterator[orjson.Fragment]:
+    """The encoded packages of resources from their _ROW_COLUMNS rows, in order; versions read a chunk at a time."""
     for i in range(0, len(rows), _CHUNK):
-        chunk = []
-        for row in rows[i : i + _CHUNK]:
-            values = dict(zip(_ROW_KEYS, row, strict=True))
-            values.update((k, orjson.loads(values[k])) for k in _JSON_LISTS)
-            chunk.append(values)
-        chunk_versions: dict[int, list[Row[Any]]] = {}
-        for version in session.execute(_VERSIONS, {"ids": [values["id"] for values in chunk]}):
-            chunk_versions.setdefault(version.resource_id, []).append(version)
-        for values in chunk:
-            code, title = values["code"], values["title"]
-            resources = [_resource_dict(code, title, v) for v in chunk_versions.get(values["id"], [])]
-            yield _package(values, departments.get(values["department_id"]), resources)
+        chunk = rows[i : i + _CHUNK]
+        chunk_versions: dict[int, list[tuple[Any, ...]]] = {}
+        for version in session.execute(_VERSIONS, {"ids": [row[0] for row in chunk]}):
+            chunk_versions.setdefault(version.resource_id, []).append(tuple(version))
+        for row in chunk:
+            versions_of = tuple(chunk_versions.get(row[0], ()))
+            yield _encoded_package(tuple(row), departments.get(row[_DEPARTMENT]), versions_of)
+
+
+@lru_cache(maxsize=20_000)
+def _encoded_package(
+    row: tuple[Any, ...], department: tuple[str, str] | None, versions_of: tuple[tuple[Any, ...], ...]
+) -> orjson.Fragment:
+    """A package encoded once for everything it is made of, so a page of 1,000 costs a lookup per package.
+
+    The key holds every input (the resource's columns, its department's code and name, its versions'
+    columns), so a changed resource is a new key and an entry is never stale; old entries age out.
+    Encoded at once, the package's dicts die young (1,000 live packages set off full collections).
+    """
+    values = dict(zip(_ROW_KEYS, row, strict=True))
+    values.update((k, orjson.loads(values[k])) for k in _JSON_LISTS)
+    code, title = values["code"], values["title"]
+    resources = [_resource_dict(code, title, _VersionRow(*v)) for v in versions_of]
+    return orjson.Fragment(orjson.dumps(_package(values, department, resources)))
 
 
 def _ckan_facets(
@@ -532,7 +558,7 @@ def _resources(session: Session, resource: Resource, versions_of: list[Version] 
     return [_resource_dict(resource.code, resource.title, v) for v in versions_of]
 
 
-def _resource_dict(code: str, title: str, version: Version | Row[Any]) -> dict[str, Any]:
+def _resource_dict(code: str, title: str, version: Version | _VersionRow) -> dict[str, Any]:
     return {
         "id": f"{code}-v{version.number}",
         "package_id": code,
