@@ -20,7 +20,7 @@ from digigov.core.commands import ready as _session
 from digigov.core.config import Settings, load_settings
 from digigov.core.errors import NotFound
 from digigov.core.workflow import WorkState
-from digigov.governance import problems
+from digigov.governance import problem_queries, problems
 from digigov.identity import actor_for_user
 from digigov.identity.models import User
 
@@ -86,7 +86,7 @@ def raise_(
             session, actor, resource_code=resource, field=field, description=description, home=settings.home,
             key_field=key_field, key_value=key_value, expected=expected, validator=validator,
         )  # fmt: skip
-        return problems.describe(session, problem)
+        return problem_queries.describe(session, problem)
 
     _print(_guarded(lambda: _run(as_user, body)), as_json)
 
@@ -103,11 +103,11 @@ def list_(
     """Problems, soonest deadline first."""
 
     def body(session: Session, actor: Actor, settings: Settings) -> list[dict[str, Any]]:
-        found = problems.list_problems(
+        found = problem_queries.list_problems(
             session, actor, resource_code=resource, state=state, escalated=True if escalated else None,
             overdue_on=workdays.china_today() if overdue else None, limit=1000,
         )  # fmt: skip
-        return [problems.describe(session, p) for p in found]
+        return [problem_queries.describe(session, p) for p in found]
 
     rows = _guarded(lambda: _run(as_user, body))
     if as_json:
@@ -122,8 +122,8 @@ def show(problem_id: int, as_user: AsUser = None, as_json: AsJson = False) -> No
     """One problem with its steps."""
 
     def body(session: Session, actor: Actor, settings: Settings) -> dict[str, Any]:
-        described = problems.describe(session, problems.get_problem(session, actor, problem_id))
-        steps = problems.problem_steps(session, actor, problem_id)
+        described = problem_queries.describe(session, problem_queries.get_problem(session, actor, problem_id))
+        steps = problem_queries.problem_steps(session, actor, problem_id)
         described["steps"] = [{"action": s.action, "by": s.actor_name, "at": s.at, "note": s.note} for s in steps]
         return described
 
@@ -147,7 +147,7 @@ def fixed(
         problem = problems.answer_fixed(
             session, actor, problem_id=problem_id, version_number=version, home=settings.home
         )
-        return problems.describe(session, problem)
+        return problem_queries.describe(session, problem)
 
     described = _guarded(lambda: _run(as_user, body))
     _print(described, as_json)
@@ -164,7 +164,7 @@ def reject(
     """Answer that the data is right, with a reason."""
 
     def body(session: Session, actor: Actor, settings: Settings) -> dict[str, Any]:
-        return problems.describe(
+        return problem_queries.describe(
             session, problems.answer_rejected(session, actor, problem_id=problem_id, reason=reason)
         )
 
@@ -182,7 +182,7 @@ def extend(
 
     def body(session: Session, actor: Actor, settings: Settings) -> dict[str, Any]:
         problem = problems.extend_deadline(session, actor, problem_id=problem_id, reason=reason, today=_day(today))
-        return problems.describe(session, problem)
+        return problem_queries.describe(session, problem)
 
     _print(_guarded(lambda: _run(as_user, body)), False)
 
@@ -193,7 +193,7 @@ def escalate(as_user: AsUser = None, today: Today = None, as_json: AsJson = Fals
 
     def body(session: Session, actor: Actor, settings: Settings) -> list[dict[str, Any]]:
         day = _day(today) or workdays.china_today()
-        return [problems.describe(session, p, day) for p in problems.escalate_overdue(session, actor, today=day)]
+        return [problem_queries.describe(session, p, day) for p in problems.escalate_overdue(session, actor, today=day)]
 
     rows = _guarded(lambda: _run(as_user, body))
     if as_json:
@@ -213,7 +213,7 @@ def stats(
     """Per source department: raised, closed, closed on time, rejected, open, overdue, median working days."""
 
     def body(session: Session, actor: Actor, settings: Settings) -> list[dict[str, Any]]:
-        rows = problems.problem_statistics(session, actor, department_id=department)
+        rows = problem_queries.problem_statistics(session, actor, department_id=department)
         return [row.__dict__ for row in rows]
 
     rows = _guarded(lambda: _run(as_user, body))

@@ -141,8 +141,9 @@ def _aggregate(
         terms += [
             f"count(*) FILTER (WHERE __c{k})",
             f"count(*) FILTER (WHERE __f{k})",
-            f"arg_min({_sample_struct(rule.target_fields(), types)}, file_row_number, {SAMPLE_SIZE})"
-            f" FILTER (WHERE __f{k})",
+            # the struct is built for failing rows only (CASE evaluates its branch on those alone)
+            f"arg_min(CASE WHEN __f{k} THEN {_sample_struct(rule.target_fields(), types)} END,"
+            f" file_row_number, {SAMPLE_SIZE}) FILTER (WHERE __f{k})",
         ]
     source = f"SELECT * FROM {SOURCE}"
     for layer in layers:

@@ -19,7 +19,7 @@ from digigov.core.config import Settings
 from digigov.core.errors import Forbidden, IllegalTransition, Invalid, NotFound
 from digigov.core.workflow import WorkItem
 from digigov.datastore import versions
-from digigov.governance import problems
+from digigov.governance import problem_queries, problems
 from digigov.governance.models import ProblemReport
 from digigov.identity import service as identity
 from tests.catalog.test_service import dept
@@ -135,7 +135,7 @@ def test_a_fixed_credit_code_is_verified_in_version_2_and_closes(
         MONDAY,
     )
     assert problem.verification is not None and problem.verification["checked_rows"] == 1
-    steps = [(s.action, s.actor_name) for s in problems.problem_steps(session, consumer, problem.id)]
+    steps = [(s.action, s.actor_name) for s in problem_queries.problem_steps(session, consumer, problem.id)]
     assert steps == [
         ("open", "consumer"),
         ("accept", "steward"),
@@ -154,7 +154,7 @@ def test_a_version_that_did_not_fix_it_leaves_the_item_open_with_the_reason(
     assert (problem.verified, state(session, problem), problem.closed_on) == (False, "accepted", None)
     assert problem.verification is not None
     assert f"仍为“{BAD_CODE}”" in problem.verification["reason_zh"]
-    assert problems.problem_steps(session, consumer, problem.id)[-1].note == problem.verification["reason_zh"]
+    assert problem_queries.problem_steps(session, consumer, problem.id)[-1].note == problem.verification["reason_zh"]
     # a third version with a different but still invalid code fails on the check, and says so
     wrong = BAD_CODE[:17] + ("0" if fixed_code(BAD_CODE)[-1] != "0" else "1")
     ingest(session, steward, settings.home, haidian_text().replace(BAD_CODE, wrong))
@@ -241,8 +241,8 @@ def test_a_repeated_raise_reuses_the_open_problem(
     other = make_user(session, "sjzy_consumer", "HZ-SJZY", Role.data_consumer)
     again = raise_bad_code(session, other, settings.home)
     assert again.id == first.id and last_event(session).kind == "governance.problem_repeated"
-    assert [r.username for r in problems.existing_raises(session, first)] == ["consumer", "sjzy_consumer"]
-    assert problems.get_problem(session, other, first.id) is first  # the second raiser sees it too
+    assert [r.username for r in problem_queries.existing_raises(session, first)] == ["consumer", "sjzy_consumer"]
+    assert problem_queries.get_problem(session, other, first.id) is first  # the second raiser sees it too
     assert session.scalar(select(ProblemReport.id).where(ProblemReport.id > first.id)) is None
     rule = raise_bad_code(session, SYSTEM, settings.home, source="rule", rule_id=7)
     assert rule.id != first.id  # another source is another problem
@@ -322,7 +322,7 @@ def test_the_deadline_extends_once_to_ten_working_days(
     with pytest.raises(IllegalTransition, match="only once"):
         problems.extend_deadline(session, steward, problem_id=problem.id, reason="再延", today=MONDAY)
     assert item.due_on == date(2026, 3, 16)
-    assert problems.problem_steps(session, steward, problem.id)[-1].action == "extend"
+    assert problem_queries.problem_steps(session, steward, problem.id)[-1].action == "extend"
 
 
 def test_no_extension_after_the_deadline(
@@ -351,7 +351,9 @@ def test_overdue_problems_escalate_once(
     assert late.escalated_at is not None and last_event(session).kind == "governance.problem_escalated"
     assert problems.escalate_overdue(session, admin, today=date(2026, 3, 11)) == []  # once only
     assert problems.escalate_overdue(session, admin, today=date(2026, 3, 30)) == [later]
-    escalated = problems.list_problems(session, actor_named(session, "reviewer"), escalated=True, resource_code=CODE)
+    escalated = problem_queries.list_problems(
+        session, actor_named(session, "reviewer"), escalated=True, resource_code=CODE
+    )
     assert {p.id for p in escalated} == {late.id, later.id}
     with pytest.raises(Forbidden):
         problems.escalate_overdue(session, steward, today=date(2026, 3, 30))
@@ -395,8 +397,8 @@ def test_statistics_per_department(
         description="园区有误", home=settings.home, today=MONDAY,
     )  # fmt: skip
     sjj = dept(session, "HZ-SJJ")
-    (stats,) = problems.problem_statistics(session, admin, department_id=sjj, today=date(2026, 3, 20))
-    assert stats == problems.DepartmentProblemStats(
+    (stats,) = problem_queries.problem_statistics(session, admin, department_id=sjj, today=date(2026, 3, 20))
+    assert stats == problem_queries.DepartmentProblemStats(
         department_id=sjj,
         raised=4,
         closed=2,
@@ -407,10 +409,12 @@ def test_statistics_per_department(
         escalated=0,
         median_working_days_to_close=5.0,  # 2 (Mon 2 → Wed 4 March) and 8 (Mon 2 → Thu 12 March) working days
     )
-    assert problems.problem_statistics(session, steward, today=date(2026, 3, 20)) == [stats]
-    assert problems.problem_statistics(session, consumer, today=date(2026, 3, 20)) == [stats]  # all four are theirs
+    assert problem_queries.problem_statistics(session, steward, today=date(2026, 3, 20)) == [stats]
+    assert problem_queries.problem_statistics(session, consumer, today=date(2026, 3, 20)) == [
+        stats
+    ]  # all four are theirs
     other = make_user(session, "rsj_steward", "HZ-RSJ", Role.data_steward)
-    assert problems.problem_statistics(session, other) == []
+    assert problem_queries.problem_statistics(session, other) == []
 
 
 # ---- who sees and who answers ---------------------------------------------------------------------------
@@ -426,14 +430,14 @@ def test_permission_matrix(
     district_steward = make_user(session, "xh_steward", "HZ-XH-SJJ", Role.data_steward)
     # who sees it
     for actor in (admin, auditor, actor_named(session, "reviewer"), consumer, steward):
-        assert problems.get_problem(session, actor, problem.id) is problem
-        assert problem.id in {p.id for p in problems.list_problems(session, actor)}
+        assert problem_queries.get_problem(session, actor, problem.id) is problem
+        assert problem.id in {p.id for p in problem_queries.list_problems(session, actor)}
     for actor in (other_consumer, other_steward, district_steward):  # a colleague of the raiser included
         with pytest.raises(NotFound, match=f"Problem {problem.id} does not exist"):
-            problems.get_problem(session, actor, problem.id)
-        assert problem.id not in {p.id for p in problems.list_problems(session, actor)}
+            problem_queries.get_problem(session, actor, problem.id)
+        assert problem.id not in {p.id for p in problem_queries.list_problems(session, actor)}
     with pytest.raises(Forbidden):
-        problems.list_problems(session, actor_named(session, "citizen"))
+        problem_queries.list_problems(session, actor_named(session, "citizen"))
     # who answers
     for actor in (consumer, auditor):
         with pytest.raises(Forbidden):

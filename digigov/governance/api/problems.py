@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from digigov.core import workdays, workflow
 from digigov.core.deps import ActorDep, Id, SessionDep, SettingsDep
 from digigov.core.workflow import WorkState
-from digigov.governance import problems
+from digigov.governance import problem_queries, problems
 from digigov.governance.models import ProblemReport
 from digigov.governance.schemas.problems import (
     FixedBody,
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/governance", tags=["governance"])
 
 
 def _read(session: Session, problem: ProblemReport) -> ProblemRead:
-    return ProblemRead.of(problems.describe(session, problem))
+    return ProblemRead.of(problem_queries.describe(session, problem))
 
 
 @router.post("/problems", response_model=ProblemRead, status_code=status.HTTP_201_CREATED)
@@ -49,7 +49,7 @@ def list_problems(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ProblemRead]:
     """Problems the caller may see, soonest deadline first; `overdue=true` keeps unanswered ones past due."""
-    found = problems.list_problems(
+    found = problem_queries.list_problems(
         session,
         actor,
         department_id=department_id,
@@ -70,7 +70,7 @@ def statistics(
     department_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> list[ProblemStatsRead]:
     """Per source department: raised, closed, closed on time, rejected, open, overdue, median working days."""
-    rows = problems.problem_statistics(session, actor, department_id=department_id)
+    rows = problem_queries.problem_statistics(session, actor, department_id=department_id)
     return [
         ProblemStatsRead(department=get_department(session, row.department_id).name, **row.__dict__) for row in rows
     ]
@@ -86,7 +86,7 @@ def escalate(session: SessionDep, actor: ActorDep) -> list[ProblemRead]:
 @router.get("/problems/{problem_id}", response_model=ProblemRead)
 def get_problem(problem_id: Id, session: SessionDep, actor: ActorDep) -> ProblemRead:
     """One problem with its state, deadline, answer and verification."""
-    return _read(session, problems.get_problem(session, actor, problem_id))
+    return _read(session, problem_queries.get_problem(session, actor, problem_id))
 
 
 @router.get("/problems/{problem_id}/steps", response_model=list[ProblemStepRead])
@@ -102,7 +102,7 @@ def steps(problem_id: Id, session: SessionDep, actor: ActorDep) -> list[ProblemS
             note=s.note,
             at=s.at,
         )
-        for s in problems.problem_steps(session, actor, problem_id)
+        for s in problem_queries.problem_steps(session, actor, problem_id)
     ]
 
 

@@ -16,7 +16,7 @@ from digigov.core.errors import DigigovError, Invalid
 from digigov.core.templating import render
 from digigov.core.workflow import WorkState
 from digigov.datastore import latest_version
-from digigov.governance import problem_checks, problems
+from digigov.governance import problem_checks, problem_queries, problems
 from digigov.identity import get_department
 from digigov.identity.pages import Page, PageDep, check_csrf
 
@@ -102,7 +102,7 @@ def problems_page(
 ) -> Response:
     """Problems the user may see, soonest deadline first; overdue ones marked."""
     today = workdays.china_today()
-    found = problems.list_problems(
+    found = problem_queries.list_problems(
         session,
         page.actor,
         state=_state(state),
@@ -111,7 +111,7 @@ def problems_page(
         limit=500,
     )
     context = {
-        "rows": [problems.describe(session, p, today) for p in found],
+        "rows": [problem_queries.describe(session, p, today) for p in found],
         "filters": {"state": state, "overdue": overdue, "escalated": escalated},
         "states": list(WorkState),
         "names": _names(session, {p.department_id for p in found}),
@@ -137,7 +137,7 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
 @router.get("/governance/problems/statistics", response_class=HTMLResponse)
 def statistics_page(request: Request, session: SessionDep, page: PageDep) -> Response:
     """Per source department: raised, closed, on time, rejected, open, overdue, median working days."""
-    rows = problems.problem_statistics(session, page.actor)
+    rows = problem_queries.problem_statistics(session, page.actor)
     context = {"rows": rows, "names": _names(session, {r.department_id for r in rows})}
     return render(request, "governance/problem_stats.html", context)
 
@@ -163,18 +163,19 @@ def _detail(
     done: str = "",
     error: DigigovError | None = None,
 ) -> Response:
-    problem = problems.get_problem(session, page.actor, problem_id)
-    item = problems.problem_item(session, problem)
-    described = problems.describe(session, problem)
+    problem = problem_queries.get_problem(session, page.actor, problem_id)
+    item = problem_queries.problem_item(session, problem)
+    described = problem_queries.describe(session, problem)
     context: dict[str, Any] = {
         "p": described,
         "department": get_department(session, problem.department_id).name,
-        "steps": problems.problem_steps(session, page.actor, problem_id),
+        "steps": problem_queries.problem_steps(session, page.actor, problem_id),
         "step_labels": workflow.STEP_LABELS,
         "state_labels": {s.value: s.label for s in WorkState},
         "sources": SOURCE_LABELS,
         "validators": problem_checks.VALIDATOR_LABELS,
-        "may_answer": described["state"] in problems.AWAITING and allows(page.actor, "governance.problem.answer", item),
+        "may_answer": described["state"] in problem_queries.AWAITING
+        and allows(page.actor, "governance.problem.answer", item),
         "done": {"raise": "提出", "fixed": "提交整改", "rejected": "答复不予整改", "extend": "延期"}.get(done),
         "error": error.message_zh if error else None,
     }
