@@ -137,6 +137,16 @@ def auditor(session: Session) -> Actor:
 
 
 @pytest.fixture
+def reviewer(session: Session) -> Actor:
+    return actor_named(session, "reviewer")
+
+
+@pytest.fixture
+def consumer(session: Session) -> Actor:
+    return actor_named(session, "consumer")
+
+
+@pytest.fixture
 def token_for(session: Session, settings: Settings):  # type: ignore[no-untyped-def]
     """Make a bearer-token header for a demo user, optionally with narrower scopes."""
 

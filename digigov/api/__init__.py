@@ -11,6 +11,8 @@ from digigov.datastore.api import router as datastore_router
 from digigov.governance.api import router as governance_router
 from digigov.identity.api import router as identity_router
 from digigov.policy.api import router as policy_router
+from digigov.sharing.api import data_router as share_data_router
+from digigov.sharing.api import router as sharing_router
 
 
 class Problem(BaseModel):
@@ -38,6 +40,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     409: _problem("Conflicts with the current state."),
     422: _problem("Invalid input; `errors` lists the fields."),
     423: _problem("Account locked."),
+    429: _problem("A rate limit or daily quota is used up."),
 }
 
 
@@ -51,6 +54,8 @@ def build_router() -> APIRouter:
         datastore_router,
         governance_router,
         policy_router,
+        sharing_router,
+        share_data_router,
         audit.router,
         workflow.router,
         calendar.router,

@@ -41,11 +41,6 @@ def make(session: Session, actor: Actor, code: str, title: str, **extra: Any) ->
     return service.create_resource(session, actor, ResourceCreate.model_validate(values))
 
 
-@pytest.fixture
-def reviewer(session: Session) -> Actor:
-    return actor_named(session, "reviewer")
-
-
 def test_lifecycle_to_publication_and_back(session: Session, steward: Actor, reviewer: Actor) -> None:
     resource = make(session, steward, "hz-ssgs", "上市公司名录")
     assert resource.state == ResourceState.draft and last_event(session).kind == "catalog.resource_created"

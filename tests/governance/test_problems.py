@@ -51,16 +51,6 @@ def ingest(session: Session, actor: Actor, home: Path, text: str, name: str = "h
 
 
 @pytest.fixture
-def reviewer(session: Session) -> Actor:
-    return actor_named(session, "reviewer")
-
-
-@pytest.fixture
-def consumer(session: Session) -> Actor:
-    return actor_named(session, "consumer")
-
-
-@pytest.fixture
 def haidian(session: Session, steward: Actor, reviewer: Actor, settings: Settings) -> versions.Version:
     """The real file as version 1 of a published resource of 杭州市市场监督管理局 (the steward's department)."""
     if not HAIDIAN.exists():

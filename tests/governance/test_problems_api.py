@@ -16,12 +16,10 @@ from tests.governance.test_problems import (  # noqa: F401  (fixtures)
     BAD_ROW,
     CODE,
     USCC,
-    consumer,
     fixed_code,
     haidian,
     haidian_text,
     ingest,
-    reviewer,
 )
 
 BASE = "/api/v1/governance/problems"
