@@ -60,7 +60,21 @@ def _prepare_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES_FIRST) else "BEGIN")
+
+
+WRITES_FIRST = "digigov_writes_first"
+
+
+def writes_first(session: Session) -> None:
+    """Begin the session's transaction holding the write lock (SQLite; elsewhere nothing changes).
+
+    A SQLite transaction that reads and then writes cannot take the write lock once another
+    writer has committed after its first read: it fails at once with "database is locked",
+    whatever the busy timeout. Beginning IMMEDIATE makes it wait its turn instead. Call it first,
+    in requests that always write (a data API call records itself), before anything is read.
+    """
+    session.connection(execution_options={WRITES_FIRST: True})
 
 
 @contextmanager

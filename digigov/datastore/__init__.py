@@ -6,6 +6,7 @@ The names below are the front door that higher domains use.
 """
 
 from digigov.datastore.models import Version
+from digigov.datastore.query import RowQuery, read_rows
 from digigov.datastore.versions import (
     get_version,
     latest_version,
@@ -16,11 +17,13 @@ from digigov.datastore.versions import (
 )
 
 __all__ = [
+    "RowQuery",
     "Version",
     "get_version",
     "latest_version",
     "list_versions",
     "on_new_version",
     "parquet_path",
+    "read_rows",
     "require_rows",
 ]

@@ -232,6 +232,19 @@ def classification(session: Session, actor: Actor, *, resource_code: str, number
     return Classification(resource, version, fields, highest([f.level for f in fields]), _review(session, resource.id))
 
 
+def field_levels(session: Session, version: Version) -> dict[str, tuple[str | None, Grade]]:
+    """Each classified field of a version: its detected kind and the level that applies (overrides included).
+
+    Empty when the version is not classified. Two indexed reads and no permission check: for
+    services that already decided the caller may use the version (sharing reads it on every call).
+    """
+    overrides = _overrides(session, version.resource_id)
+    return {
+        row.field: (row.kind, Grade(overrides[row.field].level if row.field in overrides else row.detected_level))
+        for row in _rows(session, version)
+    }
+
+
 def override_level(
     session: Session, actor: Actor, *, home: Path, resource_code: str, field: str, level: Grade, reason: str
 ) -> Classification:

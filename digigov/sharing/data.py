@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ from digigov.core import audit
 from digigov.core.auth import Actor, Role
 from digigov.core.engine import cursor, quote_name
 from digigov.core.errors import NotFound
-from digigov.datastore import Version, latest_version, parquet_path
+from digigov.datastore import RowQuery, Version, latest_version, parquet_path, read_rows
 from digigov.identity.service import secret_digest
 from digigov.sharing.errors import CredentialRejected, GrantClosed, MaskedField, NotGranted, QuotaExceeded
 from digigov.sharing.events import DataCalled
@@ -36,6 +37,7 @@ from digigov.sharing.models import Grant, GrantCall
 from digigov.sharing.schemas import Access, GrantState
 from digigov.sharing.service import day_start, effective_state, field_masks
 
+ARROW_TYPES = {"integer": pa.int64(), "date": pa.date32(), "timestamp": pa.timestamp("us"), "boolean": pa.bool_()}
 LOOKUP_ROWS = 100  # a key names a few rows; more than this is a query
 MAX_PAGE = 1000
 # which kinds of call each access kind allows: verification tells less than a lookup
@@ -93,8 +95,10 @@ def lookup(session: Session, home: Path, grant: Grant, *, key: str, caller: Call
     if grant.key_field not in types:
         raise NotFound("This grant's key field is not in the current version.", "当前版本中没有该授权的查询键。")
     _need_clear(masks, [grant.key_field])
-    where = f"trim(CAST({quote_name(grant.key_field)} AS VARCHAR)) = ?"
-    rows = _select(home, version, grant, masks, types, where, [key.strip()], LOOKUP_ROWS)
+    # the datastore's lookup files find the rows of a key without scanning the version
+    query = RowQuery(fields=list(masks), filters={grant.key_field: key.strip()}, limit=LOOKUP_ROWS, include_total=False)
+    found = read_rows(parquet_path(home, version), version.columns, query, rows=version.rows).records
+    rows = _masked_records(found, grant, masks, types)
     served = Served(version.number, list(masks), _labels(masks), rows)
     return _record(session, grant, "lookup", request, served, caller, now)
 
@@ -213,6 +217,28 @@ def _select(
     )
     with cursor() as con:
         result = con.execute(sql, [str(parquet_path(home, version)), *params])
+        names = [d[0] for d in result.description]
+        return [{k: _plain(v) for k, v in zip(names, row, strict=True)} for row in result.fetchall()]
+
+
+def _masked_records(
+    records: list[dict[str, Any]], grant: Grant, masks: dict[str, Mask], types: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The masks applied in the engine to a few records already read (a lookup's rows)."""
+    if not records:
+        return []
+    columns = [f"{mask_sql(m, quote_name(n), types[n], grant.salt)} AS {quote_name(n)}" for n, m in masks.items()]
+    # typed as stored, so a column that is NULL in every record found still masks as its type
+    schema = pa.schema(
+        [("_id", pa.int64())] + [(n, ARROW_TYPES.get(types[n], pa.string())) for n in masks if types[n] != "decimal"]
+    )
+    decimals = [n for n in masks if types[n] == "decimal"]
+    table = pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in records], schema=schema)
+    for name in decimals:  # their precision is the file's: let Arrow read it from the values
+        table = table.append_column(name, pa.array([r.get(name) for r in records]))
+    with cursor() as con:
+        con.register("__found", table)
+        result = con.execute(f"SELECT _id, {', '.join(columns) or 'NULL AS _none'} FROM __found ORDER BY _id")
         names = [d[0] for d in result.description]
         return [{k: _plain(v) for k, v in zip(names, row, strict=True)} for row in result.fetchall()]
 

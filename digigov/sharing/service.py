@@ -22,11 +22,11 @@ from digigov.catalog import get_resource
 from digigov.catalog.models import Field, Resource
 from digigov.catalog.vocabulary import ShareType
 from digigov.core import audit
-from digigov.core.auth import SYSTEM, Actor, InDepartment, require
+from digigov.core.auth import Actor, InDepartment, require
 from digigov.core.db import utcnow
 from digigov.core.errors import IllegalTransition, NotFound
 from digigov.datastore import Version, latest_version
-from digigov.governance.classification import classification
+from digigov.governance.classification import field_levels
 from digigov.identity.service import secret_digest
 from digigov.sharing import actions as _actions  # noqa: F401  (declares the permissions)
 from digigov.sharing.errors import BadShareRequest, GrantClosed
@@ -353,17 +353,11 @@ def field_masks(session: Session, grant: Grant | ShareRequest, version: Version 
     Read from the version's classification on every call, so a field that turns out to hold ID
     numbers in a later version is masked from then on; unclassified fields are hashed.
     """
-    found: dict[str, tuple[str | None, str]] = {}
-    if version is not None:
-        resource = session.get_one(Resource, grant.resource_id)
-        try:
-            classified = classification(session, SYSTEM, resource_code=resource.code, number=version.number)
-        except NotFound:
-            classified = None
-        if classified is not None:
-            found = {f.detection.field: (f.detection.kind, f.level.value) for f in classified.fields}
+    found = field_levels(session, version) if version is not None else {}
     clear = set(grant.clear_fields)
     return {
-        name: Mask.clear if name in clear else (default_mask(*found[name]) if name in found else Mask.hash)
+        name: Mask.clear
+        if name in clear
+        else (default_mask(found[name][0], found[name][1].value) if name in found else Mask.hash)
         for name in grant.fields
     }
