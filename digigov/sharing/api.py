@@ -17,6 +17,7 @@ from digigov.sharing import data, service
 from digigov.sharing.errors import CredentialRejected
 from digigov.sharing.models import Grant, ShareRequest
 from digigov.sharing.schemas import (
+    ChangesRead,
     CredentialRead,
     Decision,
     GrantRead,
@@ -215,6 +216,22 @@ def verify(body: VerifyBody, session: SessionDep, settings: SettingsDep, opened:
     grant, caller = opened
     served = data.verify(session, settings.home, grant, values=body.values, caller=caller, now=utcnow())
     return VerifyRead(version=served.version, match=bool(served.match))
+
+
+@data_router.get("/changes", response_model=ChangesRead)
+def changes(
+    session: SessionDep,
+    settings: SettingsDep,
+    opened: Opened,
+    cursor: Annotated[str | None, Query(max_length=40, pattern=r"^[0-9]+:[0-9]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=data.MAX_PAGE)] = 100,
+) -> ChangesRead:
+    """A subscription's changed rows since `cursor` (without one: since the grant was made), masked."""
+    grant, caller = opened
+    served = data.changes(session, settings.home, grant, cursor_text=cursor, limit=limit, caller=caller, now=utcnow())
+    return ChangesRead(
+        version=served.version, fields=served.fields, masks=served.masks, rows=served.rows, cursor=str(served.cursor)
+    )
 
 
 class QueryBody(BaseModel):

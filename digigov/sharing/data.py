@@ -30,6 +30,7 @@ from digigov.core.engine import cursor, quote_name
 from digigov.core.errors import NotFound
 from digigov.datastore import RowQuery, Version, latest_version, parquet_path, read_rows
 from digigov.identity.service import secret_digest
+from digigov.sharing.changes import Position, read_changes, start_of
 from digigov.sharing.errors import CredentialRejected, GrantClosed, MaskedField, NotGranted, QuotaExceeded
 from digigov.sharing.events import DataCalled
 from digigov.sharing.masking import Mask, mask_sql
@@ -45,6 +46,7 @@ ALLOWED = {
     "lookup": {Access.lookup.value, Access.query.value},
     "verify": {Access.verify.value, Access.lookup.value, Access.query.value},
     "query": {Access.query.value},
+    "changes": {Access.subscribe.value},
 }
 
 
@@ -66,6 +68,7 @@ class Served:
     rows: list[dict[str, Any]]
     next: int | None = None
     match: bool | None = None
+    cursor: str | None = None  # subscriptions: where the next pull starts
 
 
 def open_grant(session: Session, credential: str, *, today: date) -> Grant:
@@ -148,6 +151,20 @@ def query(
     served = Served(version.number, list(masks), _labels(masks), rows, rows[-1]["_id"] if more and rows else None)
     request = {"filters": filters, "after": after, "limit": page}
     return _record(session, grant, "query", request, served, caller, now)
+
+
+def changes(
+    session: Session, home: Path, grant: Grant, *, cursor_text: str | None, limit: int, caller: Caller, now: datetime
+) -> Served:
+    """The changed rows of each new version since the cursor (from the grant's start without one), masked."""
+    version, masks, _ = _prepare(session, grant, "changes", now)
+    at = Position.parse(cursor_text) if cursor_text else start_of(session, grant)
+    page = min(max(limit, 1), MAX_PAGE)
+    found = read_changes(session, home, grant, masks, at, page)
+    rows = [{k: _plain(v) for k, v in row.items()} for row in found.rows]
+    served = Served(version.number, list(masks), _labels(masks), rows, cursor=found.cursor)
+    request = {"cursor": str(at), "limit": page}
+    return _record(session, grant, "changes", request, served, caller, now)
 
 
 def _prepare(
@@ -259,7 +276,13 @@ def _record(
     session: Session, grant: Grant, kind: str, request: dict[str, Any], served: Served, caller: Caller, now: datetime
 ) -> Served:
     request_hash = _digest({"grant": grant.id, "call": kind, **request})
-    response = {"version": served.version, "rows": served.rows, "match": served.match, "next": served.next}
+    response = {
+        "version": served.version,
+        "rows": served.rows,
+        "match": served.match,
+        "next": served.next,
+        "cursor": served.cursor,
+    }
     response_hash = _digest(response)
     rows = len(served.rows)
     session.add(

@@ -159,6 +159,17 @@ class RowsRead(BaseModel):
     next: int | None = None
 
 
+class ChangesRead(BaseModel):
+    """Changed rows of new versions (`_version`, `_change`, `_op` insert/update/delete, `_key`, the masked
+    fields); pass `cursor` back to continue: nothing is missed or repeated."""
+
+    version: int
+    fields: list[str]
+    masks: dict[str, str]
+    rows: list[dict[str, Any]]
+    cursor: str
+
+
 class VerifyRead(BaseModel):
     version: int
     match: bool

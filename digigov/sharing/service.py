@@ -37,6 +37,7 @@ from digigov.sharing.schemas import Access, Decision, GrantState, RequestState, 
 
 CREDENTIAL_PREFIX = "dgs_"
 Owned = TypeVar("Owned", ShareRequest, Grant)
+KEYED = (Access.lookup, Access.subscribe)  # access kinds that name rows by a key field, given in clear
 RATE_PER_MINUTE = 600  # default limit of a grant; the platform may set another when it approves
 
 
@@ -48,8 +49,8 @@ def request_share(session: Session, actor: Actor, data: ShareRequestCreate, *, t
     resource = get_resource(session, actor, data.resource_code)
     _check_request(session, actor, resource, data)
     clear = list(data.clear_fields)
-    if data.access is Access.lookup and data.key_field and data.key_field not in clear:
-        clear.append(data.key_field)  # a lookup key is a value the consumer holds and sends in clear
+    if data.access in KEYED and data.key_field and data.key_field not in clear:
+        clear.append(data.key_field)  # a lookup key is a value the consumer sends; a change names its row by it
     starts_on = data.starts_on or today
     request = ShareRequest(
         resource_id=resource.id,
@@ -115,8 +116,10 @@ def _check_request(session: Session, actor: Actor, resource: Resource, data: Sha
             f"Field {', '.join(outside)} must also be among the requested fields.",
             f"数据项 {'、'.join(outside)} 须在申请的数据项之中。",
         )
-    if data.access is Access.lookup and data.key_field is None:
-        raise BadShareRequest("Lookup access needs a key_field.", "按键查询须指定查询键（key_field）。")
+    if data.access in KEYED and data.key_field is None:
+        raise BadShareRequest(
+            "Lookup and subscription access need a key_field.", "按键查询和订阅须指定查询键（key_field）。"
+        )
 
 
 def decide_as_source(session: Session, actor: Actor, *, request_id: int, decision: Decision) -> ShareRequest:
@@ -127,10 +130,10 @@ def decide_as_source(session: Session, actor: Actor, *, request_id: int, decisio
     resource = session.get_one(Resource, request.resource_id)
     if decision.allow_clear is not None:
         allowed = [f for f in request.clear_fields if f in decision.allow_clear]
-        if request.access == Access.lookup.value and request.key_field not in allowed:
+        if Access(request.access) in KEYED and request.key_field not in allowed:
             raise BadShareRequest(
-                "A lookup grant needs its key in clear text; refuse the request instead.",
-                "按键查询须以明文提供查询键；如不同意，请驳回申请。",
+                "A lookup or subscription grant needs its key in clear text; refuse the request instead.",
+                "按键查询和订阅须以明文提供查询键；如不同意，请驳回申请。",
             )
         request.clear_fields = allowed
     request.source_decided_by = actor.username
