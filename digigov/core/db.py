@@ -78,6 +78,20 @@ def writes_first(session: Session) -> None:
 
 
 @contextmanager
+def side_transaction(session: Session) -> Iterator[Session]:
+    """A short transaction of its own beside `session`'s, holding the write lock from its start; committed at the end.
+
+    For a request that reads at length and then writes a little (a data API call reads a version,
+    then records itself): on SQLite the reads run beside other requests and only the short write
+    takes turns. Whatever the write depends on must be read again inside it.
+    """
+    bind = session.get_bind()
+    with Session(bind=bind, join_transaction_mode="create_savepoint", expire_on_commit=False) as side, side.begin():
+        writes_first(side)
+        yield side
+
+
+@contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
     """One transaction: commits on normal exit, rolls back on any error."""
     with Session(engine, expire_on_commit=False) as session, session.begin():

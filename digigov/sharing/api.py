@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from digigov.catalog.models import Resource
 from digigov.core import workdays
-from digigov.core.db import utcnow, writes_first
+from digigov.core.db import utcnow
 from digigov.core.deps import ActorDep, Id, SessionDep, SettingsDep
 from digigov.sharing import data, service
 from digigov.sharing.errors import CredentialRejected
@@ -181,7 +181,6 @@ def _opened(
     session: SessionDep, credential: Credential = None, user: CallerName = "system", issue: Issue = ""
 ) -> tuple[Grant, data.Caller]:
     """The grant the call's credential opens, and who is behind the call."""
-    writes_first(session)  # every call is recorded: concurrent calls take turns on SQLite rather than fail
     if not credential:
         raise CredentialRejected(
             "Send the grant's credential in X-Grant-Key.", "请在 X-Grant-Key 头中提供共享授权凭证。"

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from digigov.catalog.models import Resource
 from digigov.core import audit
 from digigov.core.auth import Actor, Role
+from digigov.core.db import side_transaction
 from digigov.core.engine import cursor, quote_name
 from digigov.core.errors import NotFound
 from digigov.datastore import RowQuery, Version, latest_version, parquet_path, read_rows
@@ -285,24 +286,22 @@ def _record(
     }
     response_hash = _digest(response)
     rows = len(served.rows)
-    session.add(
-        GrantCall(
-            grant_id=grant.id,
-            at=now,
-            kind=kind,
-            caller=caller.user,
-            issue=caller.issue,
-            fields=served.fields,
-            rows=rows,
-            version_number=served.version,
-            request_hash=request_hash,
-            response_hash=response_hash,
-        )
+    code = session.get_one(Resource, grant.resource_id).code
+    call = GrantCall(
+        grant_id=grant.id,
+        at=now,
+        kind=kind,
+        caller=caller.user,
+        issue=caller.issue,
+        fields=served.fields,
+        rows=rows,
+        version_number=served.version,
+        request_hash=request_hash,
+        response_hash=response_hash,
     )
-    resource = session.get_one(Resource, grant.resource_id)
     event = DataCalled(
         grant.id,
-        resource.code,
+        code,
         kind,
         caller.user,
         caller.issue,
@@ -312,8 +311,12 @@ def _record(
         request_hash,
         response_hash,
     )
-    audit.record(session, _consumer(grant, caller), event)
-    session.flush()
+    # The rows were read beside other calls; the record takes turns, so the limits are checked
+    # again inside it, exactly: a call that lost the race for the last of the quota is refused.
+    with side_transaction(session) as writer:
+        _charge(writer, grant, now)
+        writer.add(call)
+        audit.record(writer, _consumer(grant, caller), event)
     return served
 
 
