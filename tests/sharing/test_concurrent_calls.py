@@ -1,0 +1,99 @@
+"""Concurrent data API calls on the embedded SQLite store: every call answered, every call recorded.
+
+A call reads a version and then records itself; on SQLite two such transactions used to collide
+("database is locked", a server error) as soon as one committed while the other had read. The
+real app under uvicorn on a file database, with calls from several threads at once.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import func, select
+
+from digigov.app import create_app
+from digigov.core import migrate, workdays
+from digigov.core.config import Settings
+from digigov.core.db import make_engine, unit_of_work
+from digigov.demo import load_demo, load_reference_data
+from digigov.sharing import service
+from digigov.sharing.models import GrantCall
+from digigov.sharing.schemas import Decision, ShareRequestCreate
+from tests.conftest import DEMO_PASSWORD, actor_named
+from tests.sharing.conftest import CODE, PERSONS, publish_persons
+
+ID = "公民身份号码"
+CALLS, THREADS = 120, 6
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def served(db_kind: str, tmp_path: Path) -> Iterator[tuple[str, str, object]]:
+    """The app on a SQLite file with a provisioned lookup grant: (base URL, credential, engine)."""
+    if db_kind != "sqlite":
+        pytest.skip("runs on its own SQLite file, once, in the SQLite half")
+    engine = make_engine(f"sqlite:///{tmp_path / 'digigov.db'}")
+    migrate.upgrade(engine)
+    with unit_of_work(engine) as session:
+        load_reference_data(session)
+        load_demo(session, password=DEMO_PASSWORD)
+    with unit_of_work(engine) as session:
+        steward, reviewer = actor_named(session, "steward"), actor_named(session, "reviewer")
+        publish_persons(session, steward, reviewer, tmp_path)
+    with unit_of_work(engine) as session:
+        consumer = actor_named(session, "consumer")
+        body = {"resource_code": CODE, "fields": [ID, "姓名"], "access": "lookup", "key_field": ID,
+                "purpose": "并发核对", "legal_basis": "《社会保险法》第七十四条"}  # fmt: skip
+        request = service.request_share(session, consumer, ShareRequestCreate.model_validate(body), today=_today())
+        service.decide_as_source(session, steward, request_id=request.id, decision=Decision(approve=True))
+        service.decide_as_platform(session, reviewer, request_id=request.id, decision=Decision(approve=True))
+        grant = service.grant_of(session, request)
+        assert grant is not None
+        _, secret = service.issue_credential(session, consumer, grant_id=grant.id, today=_today())
+    port = _free_port()
+    app = create_app(Settings(home=tmp_path, demo=True), engine=engine)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", secret, engine
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        engine.dispose()
+
+
+def _today() -> date:
+    return workdays.china_today()
+
+
+def test_concurrent_lookups_are_all_answered_and_all_recorded(served: tuple[str, str, object]) -> None:
+    base, secret, engine = served
+    keys = [str(k) for k in PERSONS.column(ID).to_pylist()[:CALLS]]
+
+    def call(key: str) -> int:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            return client.get("/api/v1/share/lookup", params={"key": key}, headers={"X-Grant-Key": secret}).status_code
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        statuses = list(pool.map(call, keys))
+    assert statuses == [200] * CALLS
+    with unit_of_work(engine) as session:  # type: ignore[arg-type]
+        assert session.scalar(select(func.count()).select_from(GrantCall)) == CALLS
