@@ -49,6 +49,7 @@ from digigov.identity.models import Department, User
 from digigov.policy import answering as policy_answering
 from digigov.policy import faqs as policy_faqs_module
 from digigov.policy import service as policy
+from digigov.sharing.cli import share_app
 
 app = typer.Typer(
     help="digigov 数字政府平台：公共数据底座 + 政策大脑。",
@@ -67,6 +68,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(resource_app, name="resource")
 app.add_typer(problem_app, name="problem")
+app.add_typer(share_app, name="share")
 
 console = Console()
 T = TypeVar("T")

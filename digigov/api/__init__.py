@@ -10,9 +10,12 @@ from digigov.catalog.api import router as catalog_router
 from digigov.datastore.api import router as datastore_router
 from digigov.governance.api import router as governance_router
 from digigov.identity.api import router as identity_router
+from digigov.opendata.api import router as opendata_router
 from digigov.policy.api import router as policy_router
 from digigov.sharing.api import data_router as share_data_router
 from digigov.sharing.api import router as sharing_router
+from digigov.sharing.operation_api import operator_router
+from digigov.sharing.operation_api import router as operation_router
 
 
 class Problem(BaseModel):
@@ -56,6 +59,9 @@ def build_router() -> APIRouter:
         policy_router,
         sharing_router,
         share_data_router,
+        opendata_router,
+        operation_router,
+        operator_router,
         audit.router,
         workflow.router,
         calendar.router,

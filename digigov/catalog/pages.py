@@ -111,6 +111,12 @@ def _resource_context(session: Session, page: Page, resource: Resource) -> dict[
         "names": _department_names(session, page),
         "can_edit": allows(page.actor, "catalog.resource.edit", resource),
         "can_review": allows(page.actor, "catalog.resource.review"),
+        # the sharing domain's action (catalog only names it): another department's published resource
+        "can_request_share": resource.state == "published"
+        and resource.share_type != "none"
+        and page.actor.department_id is not None
+        and resource.department_id not in page.actor.departments
+        and allows(page.actor, "sharing.request.create"),
     }
 
 

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     )
     token_default_days: int = Field(90, ge=1, description="Default lifetime of a new API token.")
     token_max_days: int = Field(366, ge=1, description="Longest lifetime an API token may have.")
+    open_daily_quota: int = Field(
+        1000, ge=1, description="Calls a day each API key may make to the open-data portal's data API."
+    )
     llm_url: str | None = Field(
         None,
         description="Base URL of an OpenAI-compatible endpoint (…/v1) that words policy answers from the "

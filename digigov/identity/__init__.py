@@ -1,6 +1,6 @@
 """Identity (foundation): regions, departments, users, roles, API tokens, web sessions."""
 
-from digigov.identity.service import actor_for_user, get_department, get_region
+from digigov.identity.service import actor_for_user, get_department, get_region, register_public_user
 from digigov.identity.tokens import authenticate_token
 
-__all__ = ["actor_for_user", "authenticate_token", "get_department", "get_region"]
+__all__ = ["actor_for_user", "authenticate_token", "get_department", "get_region", "register_public_user"]

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from digigov.core.auth import Actor, Role
+from digigov.core.auth import Actor, Role, allows
 from digigov.core.config import Settings
 from digigov.core.deps import SessionDep, SettingsDep
 from digigov.core.errors import DigigovError, Forbidden
@@ -44,6 +44,10 @@ class Page:
     def has(self, role: str) -> bool:
         """Whether the user holds a role (for showing menu entries)."""
         return Role(role) in self.actor.roles
+
+    def may(self, action: str) -> bool:
+        """Whether the user's roles allow a declared action anywhere (for showing menu entries)."""
+        return allows(self.actor, action)
 
 
 def current_page(request: Request, session: SessionDep, settings: SettingsDep) -> Page:

@@ -148,6 +148,43 @@ def create_user(
 ) -> User:
     """Create a user with roles; staff roles need a department."""
     require(actor, "identity.user.create")
+    return _add_user(
+        session,
+        actor,
+        username=username,
+        display_name=display_name,
+        password=password,
+        department_id=department_id,
+        roles=roles,
+    )
+
+
+def register_public_user(session: Session, *, username: str, display_name: str, password: str) -> User:
+    """A visitor's own account (a public portal's registration): Role.public only, no department.
+
+    Nobody grants it, so no permission is checked; the audit event names the new user as its actor.
+    """
+    return _add_user(
+        session,
+        None,
+        username=username,
+        display_name=display_name,
+        password=password,
+        department_id=None,
+        roles=[Role.public],
+    )
+
+
+def _add_user(
+    session: Session,
+    actor: Actor | None,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    department_id: int | None,
+    roles: list[Role],
+) -> User:
     username = username.strip()
     if not username or len(username) > 50 or not username.replace("_", "").replace(".", "").isalnum():
         raise Invalid("A username has 1-50 letters, digits, '_' or '.'.", "用户名须为 1-50 个字母、数字、“_”或“.”。")
@@ -169,7 +206,8 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(session, actor, UserCreated(user.id, username, department_id, tuple(user.role_names)))
+    by = actor or Actor(user.id, user.username, None, frozenset({Role.public}))
+    audit.record(session, by, UserCreated(user.id, username, department_id, tuple(user.role_names)))
     return user
 
 

@@ -41,3 +41,17 @@ declare(
     "撤销共享授权",
     {Role.platform_admin, Role.data_steward},
 )
+declare(
+    "sharing.licence.manage",
+    "Grant, list and revoke licences for authorised operation (授权运营), and issue their credentials.",
+    "管理授权运营许可",
+    {Role.platform_admin},
+    department_scoped=False,
+)
+declare(
+    "sharing.release.review",
+    "Release or hold the aggregates an operator's analysis produced.",
+    "审核授权运营结果发布",
+    {Role.platform_admin, Role.reviewer},
+    department_scoped=False,
+)

@@ -33,3 +33,9 @@ class CredentialRejected(NotAuthenticated):
 
 class BadShareRequest(Invalid):
     code = "bad_share_request"
+
+
+class BadAnalysis(Invalid):
+    """A structured query naming unknown fields, aggregating a field it may not, or outside the licence."""
+
+    code = "bad_analysis"

@@ -82,3 +82,59 @@ class DataCalled(GrantEvent):
     version: int
     request_hash: str
     response_hash: str
+
+
+@dataclass(frozen=True)
+class LicenceEvent(AuditEvent):
+    licence_id: int
+
+    @property
+    def target(self) -> str:
+        return f"operator_licence:{self.licence_id}"
+
+
+@dataclass(frozen=True)
+class LicenceGranted(LicenceEvent):
+    kind = "sharing.licence_granted"
+    description = "An operator was licensed for authorised operation over resources, with its k."
+    operator: str
+    resources: tuple[str, ...]
+    k: int
+
+
+@dataclass(frozen=True)
+class LicenceChanged(LicenceEvent):
+    kind = "sharing.licence_changed"
+    description = "A licence's credential was issued (only its prefix is recorded), or the licence was revoked."
+    change: str
+    detail_text: str
+
+
+@dataclass(frozen=True)
+class AnalysisEvent(AuditEvent):
+    analysis_id: int
+    licence_id: int
+
+    @property
+    def target(self) -> str:
+        return f"operator_analysis:{self.analysis_id}"
+
+
+@dataclass(frozen=True)
+class AnalysisRun(AnalysisEvent):
+    kind = "sharing.analysis_run"
+    description = "An operator's structured query ran; groups under k were suppressed."
+    resource: str
+    version: int
+    spec_hash: str
+    groups: int
+    suppressed: int
+    state: str
+
+
+@dataclass(frozen=True)
+class AnalysisReviewed(AnalysisEvent):
+    kind = "sharing.analysis_reviewed"
+    description = "A reviewer released or held an analysis's aggregates."
+    state: str
+    reason: str

@@ -1,10 +1,12 @@
-"""Sharing tables: share requests, the grants they become, and every call made under a grant."""
+"""Sharing tables: share requests, the grants they become, every call made under a grant, and the
+licences and analyses of authorised operation."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digigov.core.db import Base, utcnow
@@ -99,3 +101,49 @@ class GrantCall(Base):
     version_number: Mapped[int] = mapped_column(Integer)
     request_hash: Mapped[str] = mapped_column(String(64))
     response_hash: Mapped[str] = mapped_column(String(64))
+
+
+class OperatorLicence(Base):
+    """A licence for authorised operation (授权运营): an operator may compute aggregates over resources.
+
+    The operator sees no row: every group it gets has at least `k` records. Only a hash of the
+    licence's credential is kept.
+    """
+
+    __tablename__ = "operator_licence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operator: Mapped[str] = mapped_column(String(200))
+    operator_uscc: Mapped[str] = mapped_column(String(18))
+    resources: Mapped[list[str]] = mapped_column(JSON)  # resource codes
+    purpose: Mapped[str] = mapped_column(Text)
+    k: Mapped[int] = mapped_column(Integer)
+    review_releases: Mapped[bool] = mapped_column(Boolean, default=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20), index=True)  # active / revoked
+    credential_prefix: Mapped[str | None] = mapped_column(String(16))
+    credential_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    granted_by: Mapped[str] = mapped_column(String(100))
+    revoke_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Analysis(Base):
+    """One structured query an operator submitted, what it found, and whether it was released."""
+
+    __tablename__ = "operator_analysis"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("operator_licence.id"), index=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"))
+    version_number: Mapped[int] = mapped_column(Integer)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # the groups with at least k records
+    groups: Mapped[int] = mapped_column(Integer)
+    suppressed: Mapped[int] = mapped_column(Integer)  # groups under k, never shown
+    state: Mapped[str] = mapped_column(String(20), index=True)  # pending / released / held
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    hold_reason: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -181,3 +181,81 @@ class UsageRead(BaseModel):
     rows: int
     calls_today: int
     by_kind: dict[str, int]
+
+
+# ---- authorised operation (授权运营) ----------------------------------------------------------------
+
+
+class LicenceCreate(BaseModel):
+    """A licence for an operator: who, over which resources, for what, with which k and period."""
+
+    operator: Annotated[str, Field(min_length=2, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+    operator_uscc: Annotated[str, Field(min_length=18, max_length=18)]
+    resources: Annotated[list[Code], Field(min_length=1, max_length=50)]
+    purpose: Text
+    k: Annotated[int, Field(ge=2, le=10_000)] = 10
+    review_releases: bool = True
+    starts_on: date | None = None
+    days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 365
+
+
+class LicenceRead(BaseModel):
+    id: int
+    operator: str
+    operator_uscc: str
+    resources: list[str]
+    purpose: str
+    k: int
+    review_releases: bool
+    starts_on: date
+    ends_on: date
+    state: str
+    credential_prefix: str | None
+
+
+class LicenceCredentialRead(BaseModel):
+    licence: LicenceRead
+    credential: str = Field(description="Shown once; send it as the X-Licence-Key header.")
+
+
+class Aggregate(BaseModel):
+    """One aggregate: `count` (of rows; `field` optional), or `sum`/`avg`/`min`/`max` of a field."""
+
+    fn: Literal["count", "sum", "avg", "min", "max"]
+    field: Name | None = None
+
+
+class Condition(BaseModel):
+    """A filter: a field compared with a value (or, for `in`, a list of values)."""
+
+    field: Name
+    op: Literal["eq", "ne", "lt", "le", "gt", "ge", "in"]
+    value: Value | Annotated[list[Value], Field(min_length=1, max_length=100)]
+
+
+class AnalysisSpec(BaseModel):
+    """A structured query (no SQL): group by up to four fields, up to ten aggregates, filters."""
+
+    resource_code: Code
+    group_by: Annotated[list[Name], Field(max_length=4)] = Field(default_factory=list)
+    aggregates: Annotated[list[Aggregate], Field(min_length=1, max_length=10)]
+    filters: Annotated[list[Condition], Field(max_length=20)] = Field(default_factory=list)
+
+
+class AnalysisRead(BaseModel):
+    id: int
+    licence_id: int
+    resource: str
+    version: int
+    spec: dict[str, Any]
+    state: str
+    groups: int
+    suppressed: int
+    k: int
+    result: list[dict[str, Any]] | None = Field(description="The released groups; null until released.")
+    hold_reason: str
+    submitted_at: UtcDateTime
+
+
+class HoldBody(BaseModel):
+    reason: Text

@@ -236,6 +236,8 @@ def revoke_grant(session: Session, actor: Actor, *, grant_id: int, reason: str) 
     """Revoke a grant (source department or platform); the next call under it is refused."""
     grant = get_grant(session, actor, grant_id)
     require(actor, "sharing.grant.revoke", grant)
+    if not reason.strip():
+        raise BadShareRequest("A revocation needs its reason.", "撤销授权须说明理由。")
     if grant.state in {GrantState.revoked.value, GrantState.expired.value}:
         raise IllegalTransition(f"Grant {grant.id} has ended already.", f"共享授权 {grant.id} 已终止。")
     grant.state = GrantState.revoked.value

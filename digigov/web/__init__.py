@@ -6,19 +6,23 @@ from digigov.catalog.pages import router as catalog_pages
 from digigov.datastore.pages import router as datastore_pages
 from digigov.governance.pages import router as governance_pages
 from digigov.identity.pages import router as identity_pages
+from digigov.opendata.pages import router as opendata_pages
 from digigov.policy.pages import router as policy_pages
+from digigov.sharing.pages import router as sharing_pages
 from digigov.web import admin, audit, calendar, home, workitems
 
 
 def build_pages() -> APIRouter:
     """All HTML routes."""
     router = APIRouter(include_in_schema=False)
-    # datastore and governance pages come before the catalog's /catalog/{code}/{action}
+    # datastore, governance and sharing pages come before the catalog's /catalog/{code}/{action}
     subs = (
         identity_pages,
         home.router,
         datastore_pages,
         governance_pages,
+        sharing_pages,
+        opendata_pages,
         catalog_pages,
         admin.router,
         audit.router,
