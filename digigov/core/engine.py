@@ -14,6 +14,9 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 import duckdb
 
@@ -57,6 +60,19 @@ def quote_name(name: str) -> str:
     '"a""b"'
     """
     return '"' + name.replace('"', '""') + '"'
+
+
+def json_value(value: Any) -> Any:
+    """A value the engine returned, as a JSON reply carries it: dates and times in ISO form, decimals as text.
+
+    >>> json_value(Decimal("1.50")), json_value(date(2024, 1, 31)), json_value(3)
+    ('1.50', '2024-01-31', 3)
+    """
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def sql_literal(text: str) -> str:

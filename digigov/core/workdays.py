@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -80,6 +80,16 @@ class CalendarLoaded(audit.AuditEvent):
 def china_today() -> date:
     """Today's date in China (UTC+8), whatever the server's zone: deadlines count Chinese days."""
     return datetime.now(UTC).astimezone(CHINA).date()
+
+
+def china_day(moment: datetime) -> date:
+    """China's date at `moment`, a naive UTC time as the metadata store keeps them."""
+    return moment.replace(tzinfo=UTC).astimezone(CHINA).date()
+
+
+def china_day_start(day: date) -> datetime:
+    """When China's `day` began, as a naive UTC time (what the metadata store keeps): for "today's" counts."""
+    return datetime.combine(day, time.min, tzinfo=CHINA).astimezone(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,17 +18,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digigov.catalog.models import Resource
-from digigov.core import audit
+from digigov.core import audit, workdays
 from digigov.core.auth import Actor
 from digigov.core.config import Settings
 from digigov.core.db import side_transaction
-from digigov.core.engine import cursor, quote_name, sql_literal
+from digigov.core.engine import cursor, json_value, quote_name, sql_literal
 from digigov.core.errors import NotFound
 from digigov.datastore import Version, latest_version, parquet_path
 from digigov.opendata.errors import ApiKeyNeeded, DailyQuotaUsed
 from digigov.opendata.events import OpenDataRead
 from digigov.opendata.models import OpenCall
-from digigov.opendata.service import day_start, field_masks, get_open_resource, mask_salt, require_rows
+from digigov.opendata.service import field_masks, get_open_resource, mask_salt, require_rows
 from digigov.sharing.masking import Mask, mask_sql
 
 Format = Literal["csv", "json"]
@@ -77,7 +76,7 @@ def rows_page(
 ) -> Served:
     """The rows API: a page of masked rows after the cursor `after`, charged to the caller's API key."""
     _charge(session, actor, settings, now)
-    resource, version = _readable(session, actor, code, _china_day(now))
+    resource, version = _readable(session, actor, code, workdays.china_day(now))
     served = _page(session, settings, resource, version, after=after, limit=min(max(limit, 1), MAX_PAGE))
     _record(session, actor, settings, resource, version, "rows", len(served.rows), "api", now)
     return served
@@ -92,7 +91,7 @@ def download(
     """
     if via == "api":
         _charge(session, actor, settings, now)
-    resource, version = _readable(session, actor, code, _china_day(now))
+    resource, version = _readable(session, actor, code, workdays.china_day(now))
     path = _write(session, settings, resource, version, fmt)
     _record(session, actor, settings, resource, version, fmt, version.rows, via, now)
     return Export(path, f"{resource.code}-v{version.number}.{fmt}", MEDIA[fmt])
@@ -100,13 +99,9 @@ def download(
 
 def calls_today(session: Session, token_id: int, now: datetime) -> int:
     """How many data API calls an API key made today (China's day)."""
-    since = day_start(_china_day(now))
+    since = workdays.china_day_start(workdays.china_day(now))
     stmt = select(func.count()).where(OpenCall.token_id == token_id, OpenCall.at >= since)
     return int(session.scalar(stmt) or 0)
-
-
-def _china_day(now: datetime) -> date:
-    return (now + timedelta(hours=8)).date()
 
 
 def _charge(session: Session, actor: Actor, settings: Settings, now: datetime) -> None:
@@ -160,7 +155,7 @@ def _page(
     with cursor() as con:
         result = con.execute(sql, params)
         names = [d[0] for d in result.description]
-        rows = [{k: _plain(v) for k, v in zip(names, row, strict=True)} for row in result.fetchall()]
+        rows = [{k: json_value(v) for k, v in zip(names, row, strict=True)} for row in result.fetchall()]
     more = len(rows) > limit
     rows = rows[:limit]
     labels = {name: mask.value for name, mask in masks.items()}
@@ -214,11 +209,3 @@ def _record(
             _charge(writer, actor, settings, now)
         writer.add(call)
         audit.record(writer, actor, event)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from digigov.opendata import actions as _actions  # noqa: F401  (declares the pe
 from digigov.opendata.errors import AccessNeeded
 from digigov.opendata.models import Application, OpenCall, Rating
 from digigov.opendata.schemas import ApplicationState, FieldRead, OpenResourceRead
-from digigov.sharing.masking import Mask, default_mask
+from digigov.sharing.masking import Mask, masks_for
 
 OPEN_TYPES = [OpenType.unconditional.value, OpenType.restricted.value]
 FACETS = ("department", "category", "open_type", "update_cycle")
@@ -85,13 +85,7 @@ def field_masks(session: Session, version: Version) -> dict[str, Mask]:
     Read from the version's classification every time; open data never carries personal data in
     clear, and a field that was never classified is hashed.
     """
-    found = field_levels(session, version)
-    return {
-        str(c["name"]): default_mask(found[c["name"]][0], found[c["name"]][1].value)
-        if c["name"] in found
-        else Mask.hash
-        for c in version.columns
-    }
+    return masks_for(field_levels(session, version), [str(c["name"]) for c in version.columns])
 
 
 def mask_salt(secret: str, resource: Resource) -> str:
@@ -208,11 +202,6 @@ def facet_labels(session: Session, facets: dict[str, list[tuple[str, int]]]) -> 
             rows.append((value, label, n))
         labelled[name] = rows
     return labelled
-
-
-def day_start(today: date) -> datetime:
-    """When China's day `today` began, in the naive UTC the rows keep."""
-    return datetime.combine(today, time.min) - timedelta(hours=8)
 
 
 def department_name(session: Session, department_id: int | None) -> str | None:

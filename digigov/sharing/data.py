@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +23,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digigov.catalog.models import Resource
-from digigov.core import audit
+from digigov.core import audit, workdays
 from digigov.core.auth import Actor, Role
 from digigov.core.db import side_transaction
-from digigov.core.engine import cursor, quote_name
+from digigov.core.engine import cursor, json_value, quote_name
 from digigov.core.errors import NotFound
 from digigov.datastore import RowQuery, Version, latest_version, parquet_path, read_rows
 from digigov.identity.service import secret_digest
@@ -37,7 +36,7 @@ from digigov.sharing.events import DataCalled
 from digigov.sharing.masking import Mask, mask_sql
 from digigov.sharing.models import Grant, GrantCall
 from digigov.sharing.schemas import Access, GrantState
-from digigov.sharing.service import day_start, effective_state, field_masks
+from digigov.sharing.service import effective_state, field_masks
 
 ARROW_TYPES = {"integer": pa.int64(), "date": pa.date32(), "timestamp": pa.timestamp("us"), "boolean": pa.bool_()}
 LOOKUP_ROWS = 100  # a key names a few rows; more than this is a query
@@ -162,7 +161,7 @@ def changes(
     at = Position.parse(cursor_text) if cursor_text else start_of(session, grant)
     page = min(max(limit, 1), MAX_PAGE)
     found = read_changes(session, home, grant, masks, at, page)
-    rows = [{k: _plain(v) for k, v in row.items()} for row in found.rows]
+    rows = [{k: json_value(v) for k, v in row.items()} for row in found.rows]
     served = Served(version.number, list(masks), _labels(masks), rows, cursor=found.cursor)
     request = {"cursor": str(at), "limit": page}
     return _record(session, grant, "changes", request, served, caller, now)
@@ -194,8 +193,8 @@ def _charge(session: Session, grant: Grant, now: datetime) -> None:
             f"Grant {grant.id} allows {grant.rate_per_minute} calls a minute; wait and retry.",
             f"共享授权 {grant.id} 每分钟最多调用 {grant.rate_per_minute} 次，请稍后再试。",
         )
-    china_today = (now + timedelta(hours=8)).date()
-    today = session.scalar(select(func.count()).where(of_grant, GrantCall.at >= day_start(china_today)))
+    since = workdays.china_day_start(workdays.china_day(now))
+    today = session.scalar(select(func.count()).where(of_grant, GrantCall.at >= since))
     if (today or 0) >= grant.daily_quota:
         raise QuotaExceeded(
             f"Grant {grant.id}'s daily quota of {grant.daily_quota} calls is used up.",
@@ -236,7 +235,7 @@ def _select(
     with cursor() as con:
         result = con.execute(sql, [str(parquet_path(home, version)), *params])
         names = [d[0] for d in result.description]
-        return [{k: _plain(v) for k, v in zip(names, row, strict=True)} for row in result.fetchall()]
+        return [{k: json_value(v) for k, v in zip(names, row, strict=True)} for row in result.fetchall()]
 
 
 def _masked_records(
@@ -258,15 +257,7 @@ def _masked_records(
         con.register("__found", table)
         result = con.execute(f"SELECT _id, {', '.join(columns) or 'NULL AS _none'} FROM __found ORDER BY _id")
         names = [d[0] for d in result.description]
-        return [{k: _plain(v) for k, v in zip(names, row, strict=True)} for row in result.fetchall()]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+        return [{k: json_value(v) for k, v in zip(names, row, strict=True)} for row in result.fetchall()]
 
 
 def _labels(masks: dict[str, Mask]) -> dict[str, str]:

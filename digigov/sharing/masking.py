@@ -12,12 +12,13 @@ Every mask maps NULL to NULL; lengths count characters (code points), not bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
+from typing import Any
 
 from digigov.core.engine import sql_literal
 
-__all__ = ["KIND_MASKS", "Mask", "default_mask", "mask_sql"]
+__all__ = ["KIND_MASKS", "Mask", "default_mask", "mask_sql", "masks_for"]
 
 
 class Mask(StrEnum):
@@ -172,6 +173,23 @@ def mask_sql(mask: Mask, column: str, field_type: str, salt: str) -> str:
     if mask == Mask.hash:
         return f"sha256({sql_literal(salt)} || {text})"
     return TEXT_MASKS[mask](text)
+
+
+def masks_for(
+    levels: Mapping[str, tuple[str | None, Any]], names: Iterable[str], clear: Iterable[str] = ()
+) -> dict[str, Mask]:
+    """The mask of each of `names`: clear if in `clear`, else what its (kind, level) calls for, else `hash`.
+
+    `levels` is a version's classification (`governance.classification.field_levels`); a field it
+    does not know was never classified and is hashed.
+    """
+    shown = set(clear)
+    return {
+        name: Mask.clear
+        if name in shown
+        else (default_mask(levels[name][0], str(levels[name][1])) if name in levels else Mask.hash)
+        for name in names
+    }
 
 
 def default_mask(kind: str | None, level: str) -> Mask:

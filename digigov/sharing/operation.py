@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from digigov.core import audit
 from digigov.core.auth import Actor, Role, require
 from digigov.core.codes import parse_uscc
 from digigov.core.db import utcnow
-from digigov.core.engine import cursor, quote_name
+from digigov.core.engine import cursor, json_value, quote_name
 from digigov.core.errors import IllegalTransition, InvalidCode, NotFound
 from digigov.datastore import latest_version, parquet_path
 from digigov.governance.classification import field_levels
@@ -233,13 +232,7 @@ def _condition(condition: Condition, types: dict[str, str]) -> tuple[str, list[A
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, float):
-        return round(value, 6)
-    return value
+    return round(value, 6) if isinstance(value, float) else json_value(value)
 
 
 def operator_analysis(session: Session, licence: OperatorLicence, analysis_id: int) -> Analysis:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import TypeVar
 
 from sqlalchemy import Select, func, or_, select
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from digigov.catalog import get_resource
 from digigov.catalog.models import Field, Resource
 from digigov.catalog.vocabulary import ShareType
-from digigov.core import audit
+from digigov.core import audit, workdays
 from digigov.core.auth import Actor, InDepartment, require
 from digigov.core.db import utcnow
 from digigov.core.errors import IllegalTransition, NotFound
@@ -31,7 +31,7 @@ from digigov.identity.service import secret_digest
 from digigov.sharing import actions as _actions  # noqa: F401  (declares the permissions)
 from digigov.sharing.errors import BadShareRequest, GrantClosed
 from digigov.sharing.events import GrantEnded, GrantMade, GrantProvisioned, ShareDecided, ShareRequested
-from digigov.sharing.masking import Mask, default_mask
+from digigov.sharing.masking import Mask, masks_for
 from digigov.sharing.models import Grant, GrantCall, ShareRequest
 from digigov.sharing.schemas import Access, Decision, GrantState, RequestState, ShareRequestCreate
 
@@ -341,15 +341,10 @@ def grant_usage(session: Session, actor: Actor, *, grant_id: int, today: date) -
     calls, rows = session.execute(
         select(func.count(), func.coalesce(func.sum(GrantCall.rows), 0)).where(of_grant)
     ).one()
-    start = day_start(today)
+    start = workdays.china_day_start(today)
     today_calls = session.scalar(select(func.count()).where(of_grant, GrantCall.at >= start)) or 0
     kinds = session.execute(select(GrantCall.kind, func.count()).where(of_grant).group_by(GrantCall.kind)).all()
     return Usage(grant.id, int(calls), int(rows), int(today_calls), {k: int(n) for k, n in kinds})
-
-
-def day_start(today: date) -> datetime:
-    """When China's day `today` began, in the naive UTC the rows keep."""
-    return datetime.combine(today, time.min) - timedelta(hours=8)
 
 
 def field_masks(session: Session, grant: Grant | ShareRequest, version: Version | None) -> dict[str, Mask]:
@@ -358,11 +353,5 @@ def field_masks(session: Session, grant: Grant | ShareRequest, version: Version 
     Read from the version's classification on every call, so a field that turns out to hold ID
     numbers in a later version is masked from then on; unclassified fields are hashed.
     """
-    found = field_levels(session, version) if version is not None else {}
-    clear = set(grant.clear_fields)
-    return {
-        name: Mask.clear
-        if name in clear
-        else (default_mask(found[name][0], found[name][1].value) if name in found else Mask.hash)
-        for name in grant.fields
-    }
+    levels = field_levels(session, version) if version is not None else {}
+    return masks_for(levels, grant.fields, grant.clear_fields)
