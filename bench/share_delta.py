@@ -24,8 +24,8 @@ from pathlib import Path
 import duckdb
 
 from digigov.datastore.models import Version
+from digigov.governance.masking import Mask
 from digigov.sharing.changes import Position, build_delta, read_changes
-from digigov.sharing.masking import Mask
 from digigov.sharing.models import Grant
 
 PERSONS = """

@@ -48,11 +48,11 @@ from digigov.core.engine import cursor, quote_name
 from digigov.datastore import RowQuery, latest_version, parquet_path, read_rows
 from digigov.datastore.versions import ingest_file, wait_for_lookups
 from digigov.demo import load_demo, load_reference_data
+from digigov.governance.masking import mask_sql
 from digigov.governance.validators import RIC_CHECK, RIC_WEIGHTS
 from digigov.identity import service as identity
 from digigov.identity.models import Department, User
 from digigov.sharing import data, service
-from digigov.sharing.masking import mask_sql
 from digigov.sharing.models import Grant
 from digigov.sharing.schemas import Decision, ShareRequestCreate
 

@@ -1,6 +1,6 @@
 """Open data rows: the preview, pages of the rows API, and CSV/JSON downloads, all masked in the engine.
 
-Every mask runs in the SELECT that reads the newest version (`digigov.sharing.masking`), chosen per
+Every mask runs in the SELECT that reads the newest version (`digigov.governance.masking`), chosen per
 field from that version's classification, exactly as a sharing grant without clear text would. The
 API needs an API key (an identity token) and charges its daily quota; every download and every
 rows page is recorded (`open_call`, which download counts and quotas read) and audited.
@@ -25,11 +25,11 @@ from digigov.core.db import side_transaction
 from digigov.core.engine import cursor, json_value, quote_name, sql_literal
 from digigov.core.errors import NotFound
 from digigov.datastore import Version, latest_version, parquet_path
+from digigov.governance.masking import Mask, mask_sql
 from digigov.opendata.errors import ApiKeyNeeded, DailyQuotaUsed
 from digigov.opendata.events import OpenDataRead
 from digigov.opendata.models import OpenCall
 from digigov.opendata.service import field_masks, get_open_resource, mask_salt, require_rows
-from digigov.sharing.masking import Mask, mask_sql
 
 Format = Literal["csv", "json"]
 Via = Literal["page", "api"]

@@ -21,12 +21,12 @@ from digigov.core.auth import Actor, Role, require
 from digigov.core.errors import NotFound
 from digigov.datastore import Version, latest_version
 from digigov.governance.classification import field_levels
+from digigov.governance.masking import Mask, masks_for
 from digigov.identity import get_department
 from digigov.opendata import actions as _actions  # noqa: F401  (declares the permissions)
 from digigov.opendata.errors import AccessNeeded
 from digigov.opendata.models import Application, OpenCall, Rating
 from digigov.opendata.schemas import ApplicationState, FieldRead, OpenResourceRead
-from digigov.sharing.masking import Mask, masks_for
 
 OPEN_TYPES = [OpenType.unconditional.value, OpenType.restricted.value]
 FACETS = ("department", "category", "open_type", "update_cycle")

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from digigov.core.engine import cursor, quote_name, sql_literal
 from digigov.core.errors import Invalid
 from digigov.datastore import Version, parquet_path
-from digigov.sharing.masking import Mask, mask_sql
+from digigov.governance.masking import Mask, mask_sql
 from digigov.sharing.models import Grant
 
 OPS = ("delete", "insert", "update")

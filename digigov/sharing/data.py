@@ -29,11 +29,11 @@ from digigov.core.db import side_transaction
 from digigov.core.engine import cursor, json_value, quote_name
 from digigov.core.errors import NotFound
 from digigov.datastore import RowQuery, Version, latest_version, parquet_path, read_rows
+from digigov.governance.masking import Mask, mask_sql
 from digigov.identity.service import secret_digest
 from digigov.sharing.changes import Position, read_changes, start_of
 from digigov.sharing.errors import CredentialRejected, GrantClosed, MaskedField, NotGranted, QuotaExceeded
 from digigov.sharing.events import DataCalled
-from digigov.sharing.masking import Mask, mask_sql
 from digigov.sharing.models import Grant, GrantCall
 from digigov.sharing.schemas import Access, GrantState
 from digigov.sharing.service import effective_state, field_masks

@@ -19,11 +19,11 @@ from digigov.core.deps import Id, SessionDep
 from digigov.core.errors import DigigovError, Invalid, NotFound
 from digigov.core.templating import render
 from digigov.datastore import Version, latest_version
+from digigov.governance.masking import Mask
 from digigov.identity import get_department
 from digigov.identity.pages import Page, PageDep, check_csrf
 from digigov.sharing import service
 from digigov.sharing.api import grant_read, request_read
-from digigov.sharing.masking import Mask
 from digigov.sharing.models import Grant, ShareRequest
 from digigov.sharing.schemas import MAX_DAYS, Access, Decision, GrantState, RequestState, ShareRequestCreate
 

@@ -27,11 +27,11 @@ from digigov.core.db import utcnow
 from digigov.core.errors import IllegalTransition, NotFound
 from digigov.datastore import Version, latest_version
 from digigov.governance.classification import field_levels
+from digigov.governance.masking import Mask, masks_for
 from digigov.identity.service import secret_digest
 from digigov.sharing import actions as _actions  # noqa: F401  (declares the permissions)
 from digigov.sharing.errors import BadShareRequest, GrantClosed
 from digigov.sharing.events import GrantEnded, GrantMade, GrantProvisioned, ShareDecided, ShareRequested
-from digigov.sharing.masking import Mask, masks_for
 from digigov.sharing.models import Grant, GrantCall, ShareRequest
 from digigov.sharing.schemas import Access, Decision, GrantState, RequestState, ShareRequestCreate
 

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from digigov.core.engine import quote_name
-from digigov.sharing.masking import Mask, default_mask, mask_sql
+from digigov.governance.masking import Mask, default_mask, mask_sql
 
 COLUMN = '证件"号码'  # a double quote in the name proves the column goes through quote_name
 SALT = "it's salt"  # a single quote proves the salt goes through sql_literal
