@@ -31,7 +31,8 @@ def consumer_token(engine: Engine, settings: Settings) -> str:
     return secret
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -43,7 +44,7 @@ def serve(settings: Settings, engine: Engine, wrap: Callable[[Any], Any] | None 
 
     `wrap` may put an ASGI wrapper around it.
     """
-    port = _free_port()
+    port = free_port()
     app: Any = create_app(settings, engine=engine)
     served = wrap(app) if wrap else app
     prepare_to_serve()  # as `digigov serve` does

@@ -28,13 +28,14 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 import httpx
-from loopback import percentiles, serve  # bench/loopback.py
+from loopback import free_port, percentiles, serve  # bench/loopback.py
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -224,6 +225,39 @@ def run_wrk(base: str, secret: str, keys: list[str], seconds: int, connections: 
     }
 
 
+def served_by_workers(
+    home: Path, secret: str, keys: list[str], args: argparse.Namespace, folder: Path
+) -> tuple[float, dict[str, float]]:
+    """wrk against `digigov serve --workers N` on the same home: health (the baseline) then lookups."""
+    port = free_port()
+    env = {**os.environ, "DIGIGOV_HOME": str(home), "DIGIGOV_DEMO": "true"}
+    command = [str(Path(sys.executable).with_name("digigov")), "serve", "--port", str(port)]
+    server = subprocess.Popen([*command, "--workers", str(args.workers)], env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        for _ in range(200):  # every worker warm
+            httpx.get(f"{base}/api/v1/share/lookup", params={"key": keys[0]}, headers={"X-Grant-Key": secret})
+        health = subprocess.run(
+            ["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", f"{base}/api/v1/health"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        rate = re.search(r"Requests/sec:\s+([\d.]+)", health)
+        found = run_wrk(base, secret, keys, args.seconds, args.connections, folder)
+        return (float(rate.group(1)) if rate else 0.0), found
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -231,6 +265,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--home", type=Path)
+    parser.add_argument("--workers", type=int, default=2, help="processes of `digigov serve` for the second wrk run")
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="bench-share-") as folder:
@@ -282,6 +317,11 @@ def main() -> None:
                 if shutil.which("wrk")
                 else None
             )
+        workers = (
+            served_by_workers(home, secret, keys, args, Path(folder))
+            if shutil.which("wrk") and args.workers > 1
+            else None
+        )
         engine.dispose()
     print()
     for label, times in (
@@ -304,6 +344,13 @@ def main() -> None:
             f"p50 {loaded['p50']:.2f} ms, p99 {loaded['p99']:.2f} ms, non-2xx {loaded['non2xx']:.0f}"
             f"   (goal: p99 < 20 ms and >= 1,000 lookups/s)"
         )
+        if workers:
+            health_rps, found = workers
+            print(
+                f"wrk, `digigov serve --workers {args.workers}`, {args.connections} connections: "
+                f"{found['rps']:,.0f} lookups/s, p50 {found['p50']:.2f} ms, p99 {found['p99']:.2f} ms, "
+                f"non-2xx {found['non2xx']:.0f}; /api/v1/health {health_rps:,.0f}/s (baseline, same server)"
+            )
     else:
         print("wrk is not installed (apt-get install wrk): no throughput figure")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from digigov import __version__, identity
 from digigov.api import build_router, ckan, dcat
 from digigov.core import migrate
-from digigov.core.config import Settings
+from digigov.core.config import Settings, load_settings
 from digigov.core.db import make_engine
 from digigov.core.deps import language
 from digigov.core.errors import DigigovError, Invalid
@@ -57,6 +58,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     return app
 
 
+def worker_app() -> FastAPI:
+    """The app of one worker process of `digigov serve --workers N`: settings from the environment."""
+    app = create_app(load_settings())
+    prepare_to_serve()
+    return app
+
+
 def prepare_to_serve() -> None:
     """Load now what the first requests would load, then keep the startup heap out of full collections."""
     jieba.initialize()  # the segmenter's dictionary, not in the first search a user makes
@@ -65,6 +73,11 @@ def prepare_to_serve() -> None:
     # landed on whichever request was running (most often a rows=1000 package_search).
     gc.collect()
     gc.freeze()
+    # A request hands the interpreter lock on several times (event loop, worker thread, the
+    # group-commit writer); a thread that waits for it waits up to the switch interval, 5 ms by
+    # default, behind one that computes. At 0.5 ms, wrk on one process on 2 cores measured 124
+    # data API lookups/s against 81, and /api/v1/health 790/s against 628 (stop 14).
+    sys.setswitchinterval(0.0005)
 
 
 def _problem(request: Request, status: int, code: str, title: str, detail: str, **extra: Any) -> Response:

@@ -46,10 +46,12 @@ from digigov.governance.schemas.quality import QualityReportRead, QualityRuleRea
 from digigov.identity import service as identity
 from digigov.identity import tokens
 from digigov.identity.models import Department, User
+from digigov.opendata.cli import open_app
 from digigov.policy import answering as policy_answering
 from digigov.policy import faqs as policy_faqs_module
 from digigov.policy import service as policy
 from digigov.sharing.cli import share_app
+from digigov.sharing.operation_cli import operate_app
 
 app = typer.Typer(
     help="digigov 数字政府平台：公共数据底座 + 政策大脑。",
@@ -69,6 +71,8 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(resource_app, name="resource")
 app.add_typer(problem_app, name="problem")
 app.add_typer(share_app, name="share")
+app.add_typer(open_app, name="open")
+app.add_typer(operate_app, name="operate")
 
 console = Console()
 T = TypeVar("T")
@@ -187,6 +191,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (default DIGIGOV_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default DIGIGOV_PORT, 8000).")] = None,
     demo: Annotated[bool, typer.Option(help="Run in demo mode.")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Processes serving requests (one per core).")] = 1,
 ) -> None:
     """Serve the platform over HTTP."""
     import uvicorn
@@ -194,10 +199,16 @@ def serve(
     from digigov.app import create_app, prepare_to_serve
 
     settings = _settings(demo)
-    web = _guarded(lambda: create_app(settings))
-    prepare_to_serve()
-    console.print(f"digigov at http://{host or settings.host}:{port or settings.port}/  (Ctrl+C stops)")
-    uvicorn.run(web, host=host or settings.host, port=port or settings.port, log_level="warning")
+    web = _guarded(lambda: create_app(settings))  # refuses a bad setting or database here, once
+    listen = {"host": host or settings.host, "port": port or settings.port, "log_level": "warning"}
+    console.print(f"digigov at http://{listen['host']}:{listen['port']}/  (Ctrl+C stops)")
+    if workers == 1:
+        prepare_to_serve()
+        uvicorn.run(web, **listen)  # type: ignore[arg-type]
+        return
+    # each worker builds its own app from the environment; demo mode goes to it the same way
+    os.environ["DIGIGOV_DEMO"] = "true" if settings.demo else os.environ.get("DIGIGOV_DEMO", "false")
+    uvicorn.run("digigov.app:worker_app", factory=True, workers=workers, **listen)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -905,7 +916,8 @@ def quality_run(
         with _ready(settings) as session:
             actor = _operator()
             done = quality.run_quality(session, actor, home=settings.home, resource_code=resource, number=version)
-            return QualityReportRead.of(reports.report_of_run(session, actor, done)).model_dump(mode="json")
+            report = reports.report_of_run(session, actor, done, settings=settings)
+            return QualityReportRead.of(report).model_dump(mode="json")
 
     report = _guarded(run)
     if as_json:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -34,6 +39,11 @@ COMMANDS = [
     ["synth"],
     ["ingest"],
     ["classify"],
+    ["open"],
+    *(["open", c] for c in ("requests", "answer", "applications", "decide", "stats")),
+    ["operate"],
+    *(["operate", c] for c in ("licences", "grant-licence", "credential", "revoke-licence", "analyses")),
+    *(["operate", c] for c in ("release", "hold")),
 ]
 
 
@@ -235,3 +245,27 @@ def test_ingest_creates_a_draft_and_prints_a_stable_report(home: Path, tmp_path:
     empty.write_bytes(b"")
     refused = _run(home, "ingest", str(empty), "--resource", "hz-ml", "--json")
     assert refused.returncode == 2 and "empty" in refused.stderr and refused.stdout == ""
+
+
+def test_serve_with_workers_answers_from_several_processes(home: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DIGIGOV_HOME": str(home), "DIGIGOV_SECRET_KEY": "s" * 40, "LANG": "C.UTF-8"}
+    env.pop("DIGIGOV_DATABASE_URL", None)
+    command = [sys.executable, "-m", "digigov", "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, answer = time.monotonic() + 60, None
+        while time.monotonic() < deadline and answer is None:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert answer is not None and answer.status_code == 200 and answer.json()["status"] == "ok"
+        workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+        assert len(workers) >= 2, "a supervisor and its worker processes"
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/" in out and "Traceback" not in err

@@ -11,7 +11,6 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import orjson
@@ -29,6 +28,7 @@ from digigov.catalog.models import Resource
 from digigov.catalog.schemas import ResourceChanges, ResourceCreate
 from digigov.catalog.vocabulary import ResourceState
 from digigov.core.auth import Actor
+from digigov.core.config import Settings
 from digigov.core.deps import SessionDep
 from digigov.core.errors import Conflict, DigigovError, Forbidden, Invalid, NotAuthenticated, NotFound
 from digigov.datastore import versions
@@ -86,7 +86,7 @@ class CkanError(Exception):
         self.status, self.kind, self.body = status, kind, body
 
 
-Action = Callable[[Session, Actor | None, dict[str, Any], Path], Any]
+Action = Callable[[Session, Actor | None, dict[str, Any], Settings], Any]
 ACTIONS: dict[str, Action] = {}
 # Actions whose results are already plain JSON values, encoded by orjson with no jsonable_encoder
 # pass: str keys, str, int, bool, None, lists, dicts and orjson.Fragment only (no floats, which
@@ -116,7 +116,7 @@ def _actor(request: Request, session: Session) -> Actor | None:
 
 
 def _run(fn: Action, request: Request, session: Session, data: dict[str, Any]) -> Any:
-    return fn(session, _actor(request, session), data, request.app.state.settings.home)
+    return fn(session, _actor(request, session), data, request.app.state.settings)
 
 
 async def _data(request: Request) -> dict[str, Any]:
@@ -174,7 +174,7 @@ def _translate(error: DigigovError) -> tuple[int, str, dict[str, Any]]:
     if isinstance(error, NotFound):
         return 404, "Not Found Error", {"message": f"Not found: {message}"}
     if isinstance(error, NotAuthenticated | Forbidden):
-        return 403, "Authorization Error", {"message": f"Access denied: {message}"}
+        return 403, "Authorization Error", {"message": f"Access denied: {message}", "code": error.code}
     if isinstance(error, Invalid | Conflict):
         return 409, "Validation Error", {"message": [message]}
     return 400, "Integrity Error", {"message": message}
@@ -233,7 +233,7 @@ def _package(
 
 
 @action("status_show")
-def status_show(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
+def status_show(session: Session, actor: Actor | None, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return {
         "ckan_version": "2.11.0",
         "site_title": "digigov 数字政府平台",
@@ -245,14 +245,14 @@ def status_show(session: Session, actor: Actor | None, data: dict[str, Any], hom
 
 
 @action("package_list")
-def package_list(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> list[str]:
+def package_list(session: Session, actor: Actor | None, data: dict[str, Any], settings: Settings) -> list[str]:
     limit, offset = _int(data, "limit", ROWS_MAX, ROWS_MAX), _int(data, "offset", 0, 10**7)
     found = search.search_resources(session, _need(actor), filters={"state": ["published"]}, limit=limit, offset=offset)
     return sorted(r.code for r in found.results)
 
 
 @action("package_show")
-def package_show(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
+def package_show(session: Session, actor: Actor | None, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return package_dict(session, service.get_resource(session, _need(actor), str(data.get("id", ""))))
 
 
@@ -277,7 +277,7 @@ def _fq(session: Session, fq: str) -> tuple[dict[str, list[str]], list[str]]:
 
 
 @action("package_search", plain=True)
-def package_search(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
+def package_search(session: Session, actor: Actor | None, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
     rows, start = _int(data, "rows", 10, ROWS_MAX), _int(data, "start", 0, 10**7)
     filters, terms = _fq(session, str(data.get("fq", "")))
     q = " ".join([str(data.get("q", "")).replace("*:*", ""), *terms]).strip()
@@ -416,7 +416,7 @@ def _ckan_facets(
 
 
 @action("organization_list")
-def organization_list(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> list[Any]:
+def organization_list(session: Session, actor: Actor | None, data: dict[str, Any], settings: Settings) -> list[Any]:
     _need(actor)
     departments = session.scalars(select(Department).order_by(Department.code)).all()
     if str(data.get("all_fields", "")).lower() in {"true", "1"}:
@@ -425,7 +425,9 @@ def organization_list(session: Session, actor: Actor | None, data: dict[str, Any
 
 
 @action("organization_show")
-def organization_show(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
+def organization_show(
+    session: Session, actor: Actor | None, data: dict[str, Any], settings: Settings
+) -> dict[str, Any]:
     found = search.search_resources(session, _need(actor), limit=1)
     department = session.scalar(select(Department).where(Department.code == str(data.get("id", ""))))
     if department is None:
@@ -446,12 +448,12 @@ def _published(session: Session, actor: Actor | None) -> list[Resource]:
 
 
 @action("group_list")
-def group_list(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> list[str]:
+def group_list(session: Session, actor: Actor | None, data: dict[str, Any], settings: Settings) -> list[str]:
     return sorted({s for r in _published(session, actor) for s in r.subjects})
 
 
 @action("tag_list")
-def tag_list(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> list[str]:
+def tag_list(session: Session, actor: Actor | None, data: dict[str, Any], settings: Settings) -> list[str]:
     return sorted({k for r in _published(session, actor) for k in r.keywords})
 
 
@@ -482,7 +484,7 @@ def _validated(model: type[ResourceCreate] | type[ResourceChanges], values: dict
 
 
 @action("package_create")
-def package_create(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
+def package_create(session: Session, actor: Actor | None, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
     acting = _need(actor)
     values = _native(data)
     org = data.get("owner_org")
@@ -493,7 +495,7 @@ def package_create(session: Session, actor: Actor | None, data: dict[str, Any], 
 
 
 @action("package_patch")
-def package_patch(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
+def package_patch(session: Session, actor: Actor | None, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
     changes = _native({k: v for k, v in data.items() if k not in {"id", "name"}})
     changes.pop("code", None)
     resource = service.edit_resource(
@@ -506,7 +508,7 @@ def package_patch(session: Session, actor: Actor | None, data: dict[str, Any], h
 
 
 @action("package_revise")
-def package_revise(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
+def package_revise(session: Session, actor: Actor | None, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
     match = _json_field(data, "match")
     update = _json_field(data, "update")
     code = str(match.get("id", match.get("name", "")))
@@ -581,7 +583,7 @@ def _version_of(session: Session, actor: Actor, resource_id: str) -> tuple[str, 
 
 
 @action("resource_show")
-def resource_show(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
+def resource_show(session: Session, actor: Actor | None, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
     acting = _need(actor)
     code, number = _version_of(session, acting, str(data.get("id", "")))
     version = versions.get_version(session, acting, code, number)
@@ -589,8 +591,14 @@ def resource_show(session: Session, actor: Actor | None, data: dict[str, Any], h
     return _resource_dict(resource.code, resource.title, version)
 
 
+def _ckan_field(field: dict[str, str]) -> dict[str, str]:
+    """A field as CKAN describes it; a field masked for the caller also names its `mask` (and Chinese label)."""
+    extra: dict[str, str] = {k: field[k] for k in ("mask", "mask_label") if k in field}
+    return {"id": field["id"], "type": CKAN_TYPES.get(field["type"], "int"), **extra}
+
+
 @action("datastore_search")
-def datastore_search(session: Session, actor: Actor | None, data: dict[str, Any], home: Path) -> dict[str, Any]:
+def datastore_search(session: Session, actor: Actor | None, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
     acting = _need(actor)
     resource_id = str(data.get("resource_id", data.get("id", "")))
     code, number = _version_of(session, acting, resource_id)
@@ -605,10 +613,10 @@ def datastore_search(session: Session, actor: Actor | None, data: dict[str, Any]
         offset=offset,
         include_total=str(data.get("include_total", "true")).lower() not in {"false", "0"},
     )
-    _, page = versions.query_rows(session, acting, home, resource_code=code, number=number, query=query)
+    _, page = versions.query_rows(session, acting, settings, resource_code=code, number=number, query=query)
     return {
         "resource_id": resource_id,
-        "fields": [{"id": f["id"], "type": CKAN_TYPES.get(f["type"], "int")} for f in page.fields],
+        "fields": [_ckan_field(f) for f in page.fields],
         "records": page.records,
         "total": page.total,
         "total_was_estimated": False,

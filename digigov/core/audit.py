@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -120,25 +120,36 @@ def chain_hash(prev_hash: str, record: Any) -> str:
 
 def record(session: Session, actor: Actor, event: AuditEvent) -> AuditRecord:
     """Append an event to the chain in the caller's transaction."""
+    return record_many(session, [(actor, event)])[0]
+
+
+def record_many(session: Session, events: Sequence[tuple[Actor, AuditEvent]]) -> list[AuditRecord]:
+    """Append events to the chain, in order, in the caller's transaction: one head update for them all."""
+    if not events:
+        return []
     # The UPDATE takes the head's row lock (PostgreSQL) or the write lock (SQLite) first,
     # so concurrent writers queue here and each sees the hash its predecessor committed.
-    seq, prev_hash = session.execute(text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")).one()
-    row = AuditRecord(
-        seq=seq,
-        occurred_at=utcnow(),
-        actor_id=actor.user_id,
-        actor_name=actor.username,
-        department_id=actor.department_id,
-        kind=event.kind,
-        target=event.target,
-        detail=canonical(event.detail()),
-        prev_hash=prev_hash,
-    )
-    row.hash = chain_hash(prev_hash, row)
-    session.add(row)
+    head = text("UPDATE audit_head SET seq = seq + :n WHERE id = 1 RETURNING seq, hash")
+    last, prev_hash = session.execute(head, {"n": len(events)}).one()
+    rows = []
+    for seq, (actor, event) in enumerate(events, start=last - len(events) + 1):
+        row = AuditRecord(
+            seq=seq,
+            occurred_at=utcnow(),
+            actor_id=actor.user_id,
+            actor_name=actor.username,
+            department_id=actor.department_id,
+            kind=event.kind,
+            target=event.target,
+            detail=canonical(event.detail()),
+            prev_hash=prev_hash,
+        )
+        row.hash = prev_hash = chain_hash(prev_hash, row)
+        rows.append(row)
+    session.add_all(rows)
     session.flush()
-    session.execute(text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": row.hash})
-    return row
+    session.execute(text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": prev_hash})
+    return rows
 
 
 @dataclass(frozen=True)

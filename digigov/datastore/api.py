@@ -107,7 +107,12 @@ def rows(
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
     after: Annotated[int | None, Query(ge=0, le=10**12, description="Keyset cursor: the last _id seen.")] = None,
 ) -> RowsRead:
-    """Rows of a version with field selection, filters, text search, sort and keyset paging."""
+    """Rows of a version with field selection, filters, text search, sort and keyset paging.
+
+    Readers outside the resource's department and the bureau get every field masked by its class
+    (each masked field says its `mask`); filtering or sorting on a masked field is `masked_field`
+    (403), and `q` searches the fields shown in clear.
+    """
     query = RowQuery(
         fields=[f.strip() for f in fields.split(",") if f.strip()] if fields else None,
         filters=parse_filters(filters),
@@ -117,7 +122,7 @@ def rows(
         offset=offset,
         after=after,
     )
-    _, page = versions.query_rows(session, actor, settings.home, resource_code=code, number=number, query=query)
+    _, page = versions.query_rows(session, actor, settings, resource_code=code, number=number, query=query)
     return RowsRead(fields=page.fields, records=page.records, total=page.total, next_after=page.next_after)
 
 
@@ -134,12 +139,10 @@ def download(
     settings: SettingsDep,
     format: Annotated[export.Format, Query(description="csv (UTF-8 with BOM), xlsx, json or parquet")] = "csv",
 ) -> FileResponse:
-    """The version's rows as a file; XLSX cells that would run as formulas are escaped."""
-    version, _ = versions.query_rows(
-        session, actor, settings.home, resource_code=code, number=number, query=RowQuery(limit=0)
-    )
-    path = export.export_version(settings.home, version, format)
-    cleanup = None if format == "parquet" else BackgroundTask(shutil.rmtree, path.parent, ignore_errors=True)
+    """The version's rows as a file, masked as the rows are for this reader; XLSX formulas are escaped."""
+    version, path = versions.export_rows(session, actor, settings, resource_code=code, number=number, fmt=format)
+    own_file = path == versions.parquet_path(settings.home, version)
+    cleanup = None if own_file else BackgroundTask(shutil.rmtree, path.parent, ignore_errors=True)
     name = f"{code}-v{number}.{format}"
     return FileResponse(path, media_type=export.MEDIA[format], filename=name, background=cleanup)
 
@@ -151,8 +154,10 @@ def datapackage(
     request: Request,
     session: SessionDep,
     actor: ActorDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
-    """A Frictionless datapackage.json describing the version."""
+    """A Frictionless datapackage.json describing the version (as this reader downloads it)."""
     version = versions.get_version(session, actor, code, number)
     resource = get_resource(session, actor, code)
-    return export.datapackage(code, resource.title, version, str(request.base_url).rstrip("/"))
+    masked = versions.masked_fields(session, actor, settings, resource, version)
+    return export.datapackage(code, resource.title, version, str(request.base_url).rstrip("/"), masked)

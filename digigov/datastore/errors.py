@@ -1,4 +1,4 @@
-"""Errors raised while reading a file into the datastore (see `digigov.core.errors` for the tree).
+"""Errors of the datastore: reading a file into it, and reading a version masked (see `digigov.core.errors`).
 
 Invalid                          422  exit 2
 └── ReadError                    unreadable_file
@@ -13,13 +13,15 @@ Invalid                          422  exit 2
     ├── JsonTooDeep              json_too_deep
     ├── MalformedJson            malformed_json
     └── LinesUnaccounted         lines_unaccounted    the parser's rows do not add up to the file's lines
+Forbidden                        403  exit 4
+└── MaskedField                  masked_field         a filter or sort on a field masked for this reader
 
 Every message says what was found and what to do, in English and Chinese.
 """
 
 from __future__ import annotations
 
-from digigov.core.errors import Invalid
+from digigov.core.errors import Forbidden, Invalid
 
 
 class ReadError(Invalid):
@@ -143,3 +145,9 @@ class LinesUnaccounted(ReadError):
             f"文件有 {lines} 行数据，但只有 {accounted} 行被读取、拒收或识别为空行；未保存任何数据。"
             "请检查换行符和引号，或用 Excel 重新保存。",
         )
+
+
+class MaskedField(Forbidden):
+    """A filter or sort on a field the reader sees masked: answering would reveal its values."""
+
+    code = "masked_field"

@@ -44,29 +44,32 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def export_version(home: Path, version: Version, fmt: Format) -> Path:
-    """Write the version in a download format into a temporary file and return its path."""
+def export_version(home: Path, version: Version, fmt: Format, *, select: str | None = None) -> Path:
+    """Write the version in a download format into a temporary file and return its path.
+
+    `select` is the SELECT list to write (a masked reader's masks); without it the rows go as stored,
+    and a Parquet download is the version's own file.
+    """
     parquet = home / version.path / "data.parquet"
-    if fmt == "parquet":
+    if fmt == "parquet" and select is None:
         return parquet
     out = Path(tempfile.mkdtemp(prefix="digigov-export-")) / f"data.{fmt}"
+    rows = f"SELECT {select or '*'} FROM read_parquet(?)"
     with engine.cursor() as con:
-        if fmt == "csv":
+        if fmt == "parquet":
+            con.execute(f"COPY ({rows}) TO {_literal(out)} (FORMAT parquet)", [str(parquet)])
+        elif fmt == "csv":
             body = out.with_suffix(".body")
-            con.execute(
-                f"COPY (SELECT * FROM read_parquet(?)) TO {_literal(body)} (FORMAT csv, HEADER true)", [str(parquet)]
-            )
+            con.execute(f"COPY ({rows}) TO {_literal(body)} (FORMAT csv, HEADER true)", [str(parquet)])
             with out.open("wb") as target, body.open("rb") as source:
                 target.write("\ufeff".encode())  # Excel reads Chinese correctly only with a BOM
                 while chunk := source.read(1024 * 1024):
                     target.write(chunk)
             body.unlink()
         elif fmt == "json":
-            con.execute(
-                f"COPY (SELECT * FROM read_parquet(?)) TO {_literal(out)} (FORMAT json, ARRAY true)", [str(parquet)]
-            )
+            con.execute(f"COPY ({rows}) TO {_literal(out)} (FORMAT json, ARRAY true)", [str(parquet)])
         else:
-            _write_xlsx(con, parquet, version, out)
+            _write_xlsx(con, parquet, rows, version, out)
     return out
 
 
@@ -74,25 +77,27 @@ def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _rows(con: duckdb.DuckDBPyConnection, parquet: Path) -> Iterator[tuple[Any, ...]]:
-    result = con.execute("SELECT * FROM read_parquet(?)", [str(parquet)])
+def _rows(con: duckdb.DuckDBPyConnection, parquet: Path, rows: str) -> Iterator[tuple[Any, ...]]:
+    result = con.execute(rows, [str(parquet)])
     while batch := result.fetchmany(10_000):
         yield from batch
 
 
-def _write_xlsx(con: duckdb.DuckDBPyConnection, parquet: Path, version: Version, out: Path) -> None:
+def _write_xlsx(con: duckdb.DuckDBPyConnection, parquet: Path, rows: str, version: Version, out: Path) -> None:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("data")
     sheet.append([safe_cell(c["name"]) for c in version.columns])
-    for count, row in enumerate(_rows(con, parquet), start=1):
+    for count, row in enumerate(_rows(con, parquet, rows), start=1):
         if count > XLSX_MAX_ROWS:
             break  # Excel's limit; the CSV and Parquet downloads hold every row
         sheet.append([safe_cell(v) for v in row])
     book.save(out)
 
 
-def datapackage(resource_code: str, title: str, version: Version, base_url: str) -> dict[str, Any]:
-    """A Frictionless Data Package descriptor for one version."""
+def datapackage(
+    resource_code: str, title: str, version: Version, base_url: str, masked: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """A Frictionless Data Package descriptor for one version; `masked` fields download as text."""
     path = f"{base_url}/api/v1/resources/{resource_code}/versions/{version.number}/download?format=csv"
     return {
         "profile": "tabular-data-package",
@@ -109,14 +114,14 @@ def datapackage(resource_code: str, title: str, version: Version, base_url: str)
                 "mediatype": "text/csv",
                 "encoding": "utf-8-sig",
                 "hash": f"sha256:{version.raw_sha256}",
-                "schema": {
-                    "fields": [
-                        {"name": c["name"], "type": FRICTIONLESS.get(c["type"], "string")} for c in version.columns
-                    ]
-                },
+                "schema": {"fields": [{"name": c["name"], "type": _type(c, masked)} for c in version.columns]},
             }
         ],
     }
+
+
+def _type(column: dict[str, Any], masked: frozenset[str]) -> str:
+    return "string" if column["name"] in masked else FRICTIONLESS.get(column["type"], "string")
 
 
 __all__ = ["MEDIA", "Format", "datapackage", "export_version", "quote", "safe_cell"]

@@ -49,7 +49,7 @@ def _render(
             _, preview = versions.query_rows(
                 session,
                 page.actor,
-                settings.home,
+                settings,
                 resource_code=code,
                 number=history[0].number,
                 query=RowQuery(limit=PREVIEW_ROWS),

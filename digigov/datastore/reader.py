@@ -45,6 +45,7 @@ from digigov.datastore.infer import (
     number_cast,
 )
 from digigov.datastore.jsonfile import stage_json
+from digigov.datastore.keyed import write_keyed
 from digigov.datastore.query import lookup_file
 from digigov.datastore.report import Column, ReadLimits, ReadReport, Rename, TextFallback
 from digigov.datastore.sniff import encoding_candidates, json_format, looks_binary, sniff_format
@@ -402,14 +403,16 @@ def write_lookups(folder: Path, limits: ReadLimits = ReadLimits()) -> list[Path]
     codes, names), a copy of its values with their row numbers sorted by value, so an equality
     filter reads one row group of it and then only the row groups of the data that match. Each
     file is written under a hidden name and renamed into place, so a reader sees a whole lookup
-    or none; a version without them answers the same queries by scanning. Safe to run again.
+    or none; a version without them answers the same queries by scanning. Then the keyed files
+    for point reads by those columns (`keyed.write_keyed`). Safe to run again.
     """
     path = folder / DATA_FILE
     written: list[Path] = []
     spill = Path(tempfile.mkdtemp(prefix=".lookups.", dir=folder))
     try:
         with closing(connect(spill, limits)) as con:
-            for k, name in _lookup_columns(con, path):
+            columns = _lookup_columns(con, path)
+            for k, name in columns:
                 out = lookup_file(path, k)
                 if out.is_file():
                     continue
@@ -424,6 +427,7 @@ def write_lookups(folder: Path, limits: ReadLimits = ReadLimits()) -> list[Path]
                 )
                 partial.replace(out)
                 written.append(out)
+            written += write_keyed(con, path, {k: lookup_file(path, k) for k, _ in columns})
     finally:
         shutil.rmtree(spill, ignore_errors=True)
     return written

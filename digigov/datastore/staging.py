@@ -80,13 +80,15 @@ def forget_rejects(con: duckdb.DuckDBPyConnection) -> None:
 
 def connect(spill: Path, limits: ReadLimits) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that spills to `spill` past the memory limit and keeps row order."""
-    return duckdb.connect(
+    con = duckdb.connect(
         config={
             "memory_limit": limits.memory_limit,
             "temp_directory": str(spill),
             "preserve_insertion_order": True,
         }
     )
+    con.execute("SET enable_progress_bar = false")  # a long scan's bar would go to the caller's terminal
+    return con
 
 
 def csv_options(limits: ReadLimits) -> str:

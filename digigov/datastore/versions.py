@@ -32,9 +32,12 @@ from digigov.catalog import get_resource
 from digigov.catalog.models import Resource
 from digigov.catalog.vocabulary import ResourceState, ShareType
 from digigov.core import audit
-from digigov.core.auth import Actor, require
-from digigov.core.errors import Conflict, Invalid, NotFound
+from digigov.core.auth import Actor, allows, require
+from digigov.core.config import Settings
+from digigov.core.errors import Conflict, Forbidden, Invalid, NotFound
 from digigov.datastore import actions as _actions  # noqa: F401  (declares the actions)
+from digigov.datastore.export import Format, export_version
+from digigov.datastore.masked import FieldMask, field_masks, masked_select, read_masked
 from digigov.datastore.models import Version
 from digigov.datastore.query import RowPage, RowQuery, read_rows
 from digigov.datastore.reader import read_to_parquet, write_lookups
@@ -266,25 +269,77 @@ def get_version(session: Session, actor: Actor, resource_code: str, number: int 
     return found
 
 
+def reads_clear(actor: Actor, resource: Resource) -> bool:
+    """Whether the actor sees the resource's rows as stored: its department and the bureau (`datastore.read`)."""
+    return allows(actor, "datastore.read", resource)
+
+
 def require_rows(actor: Actor, resource: Resource) -> None:
     """Rows of a published 无条件共享 resource are for all staff; others for its department and reviewers.
 
-    Conditional sharing to other departments goes through share grants (the sharing domain).
+    Only `reads_clear` readers see them as stored; every other reader sees them masked
+    (`row_masks`). Conditional sharing to other departments goes through share grants (the sharing domain).
     """
+    if reads_clear(actor, resource):
+        return
     if resource.state == ResourceState.published and resource.share_type == ShareType.unconditional:
         require(actor, "catalog.resource.read")
     else:
         require(actor, "datastore.read", resource)
 
 
+def row_masks(
+    session: Session, actor: Actor, settings: Settings, resource: Resource, version: Version
+) -> dict[str, FieldMask] | None:
+    """None when the actor reads the version's rows in clear; else each field's mask. Forbidden if no rows at all."""
+    require_rows(actor, resource)
+    if reads_clear(actor, resource):
+        return None
+    return field_masks(session, version, settings.secret())
+
+
+def masked_fields(
+    session: Session, actor: Actor, settings: Settings, resource: Resource, version: Version
+) -> frozenset[str]:
+    """The fields the actor would read masked (none if they read in clear or may not read the rows)."""
+    if reads_clear(actor, resource) or not allows_rows(actor, resource):
+        return frozenset()
+    return frozenset(n for n, m in field_masks(session, version, settings.secret()).items() if not m.clear)
+
+
+def allows_rows(actor: Actor, resource: Resource) -> bool:
+    """True if `require_rows` would let the actor read the resource's rows (masked or not)."""
+    try:
+        require_rows(actor, resource)
+    except Forbidden:
+        return False
+    return True
+
+
 def query_rows(
-    session: Session, actor: Actor, home: Path, *, resource_code: str, number: int | None, query: RowQuery
+    session: Session, actor: Actor, settings: Settings, *, resource_code: str, number: int | None, query: RowQuery
 ) -> tuple[Version, RowPage]:
-    """Rows of a version (the newest by default) for someone allowed to read them."""
+    """Rows of a version (the newest by default) for someone allowed to read them: in clear or masked.
+
+    This is the one way a user reads rows. A filter or sort on a field masked for the actor is
+    `MaskedField` (403); text search looks at the fields they see in clear.
+    """
     version = get_version(session, actor, resource_code, number)
-    require_rows(actor, get_resource(session, actor, resource_code))
-    page = read_rows(parquet_path(home, version), version.columns, query, rows=version.rows)
-    return version, page
+    masks = row_masks(session, actor, settings, get_resource(session, actor, resource_code), version)
+    parquet = parquet_path(settings.home, version)
+    if masks is None:
+        return version, read_rows(parquet, version.columns, query, rows=version.rows)
+    return version, read_masked(parquet, version.columns, query, masks, rows=version.rows)
+
+
+def export_rows(
+    session: Session, actor: Actor, settings: Settings, *, resource_code: str, number: int | None, fmt: Format
+) -> tuple[Version, Path]:
+    """A version's rows as a download file, masked as `query_rows` masks them; the path of the file."""
+    version = get_version(session, actor, resource_code, number)
+    masks = row_masks(session, actor, settings, get_resource(session, actor, resource_code), version)
+    select = masked_select(version.columns, masks) if masks is not None else None
+    return version, export_version(settings.home, version, fmt, select=select)
 
 
 def version_count(session: Session) -> int:

@@ -21,6 +21,7 @@ from digigov.core.config import Settings, load_settings
 from digigov.core.errors import NotFound
 from digigov.core.workflow import WorkState
 from digigov.governance import problem_queries, problems
+from digigov.governance.rows import Viewer
 from digigov.identity import actor_for_user
 from digigov.identity.models import User
 
@@ -86,7 +87,7 @@ def raise_(
             session, actor, resource_code=resource, field=field, description=description, home=settings.home,
             key_field=key_field, key_value=key_value, expected=expected, validator=validator,
         )  # fmt: skip
-        return problem_queries.describe(session, problem)
+        return problem_queries.describe(session, problem, viewer=Viewer(actor, settings))
 
     _print(_guarded(lambda: _run(as_user, body)), as_json)
 
@@ -107,7 +108,8 @@ def list_(
             session, actor, resource_code=resource, state=state, escalated=True if escalated else None,
             overdue_on=workdays.china_today() if overdue else None, limit=1000,
         )  # fmt: skip
-        return [problem_queries.describe(session, p) for p in found]
+        viewer = Viewer(actor, settings)
+        return [problem_queries.describe(session, p, viewer=viewer) for p in found]
 
     rows = _guarded(lambda: _run(as_user, body))
     if as_json:
@@ -122,8 +124,11 @@ def show(problem_id: int, as_user: AsUser = None, as_json: AsJson = False) -> No
     """One problem with its steps."""
 
     def body(session: Session, actor: Actor, settings: Settings) -> dict[str, Any]:
-        described = problem_queries.describe(session, problem_queries.get_problem(session, actor, problem_id))
-        steps = problem_queries.problem_steps(session, actor, problem_id)
+        viewer = Viewer(actor, settings)
+        described = problem_queries.describe(
+            session, problem_queries.get_problem(session, actor, problem_id), viewer=viewer
+        )
+        steps = problem_queries.problem_steps(session, actor, problem_id, settings=settings)
         described["steps"] = [{"action": s.action, "by": s.actor_name, "at": s.at, "note": s.note} for s in steps]
         return described
 
@@ -147,7 +152,7 @@ def fixed(
         problem = problems.answer_fixed(
             session, actor, problem_id=problem_id, version_number=version, home=settings.home
         )
-        return problem_queries.describe(session, problem)
+        return problem_queries.describe(session, problem, viewer=Viewer(actor, settings))
 
     described = _guarded(lambda: _run(as_user, body))
     _print(described, as_json)
@@ -164,9 +169,8 @@ def reject(
     """Answer that the data is right, with a reason."""
 
     def body(session: Session, actor: Actor, settings: Settings) -> dict[str, Any]:
-        return problem_queries.describe(
-            session, problems.answer_rejected(session, actor, problem_id=problem_id, reason=reason)
-        )
+        problem = problems.answer_rejected(session, actor, problem_id=problem_id, reason=reason)
+        return problem_queries.describe(session, problem, viewer=Viewer(actor, settings))
 
     _print(_guarded(lambda: _run(as_user, body)), False)
 
@@ -182,7 +186,7 @@ def extend(
 
     def body(session: Session, actor: Actor, settings: Settings) -> dict[str, Any]:
         problem = problems.extend_deadline(session, actor, problem_id=problem_id, reason=reason, today=_day(today))
-        return problem_queries.describe(session, problem)
+        return problem_queries.describe(session, problem, viewer=Viewer(actor, settings))
 
     _print(_guarded(lambda: _run(as_user, body)), False)
 
@@ -193,7 +197,9 @@ def escalate(as_user: AsUser = None, today: Today = None, as_json: AsJson = Fals
 
     def body(session: Session, actor: Actor, settings: Settings) -> list[dict[str, Any]]:
         day = _day(today) or workdays.china_today()
-        return [problem_queries.describe(session, p, day) for p in problems.escalate_overdue(session, actor, today=day)]
+        viewer = Viewer(actor, settings)
+        found = problems.escalate_overdue(session, actor, today=day)
+        return [problem_queries.describe(session, p, day, viewer=viewer) for p in found]
 
     rows = _guarded(lambda: _run(as_user, body))
     if as_json:

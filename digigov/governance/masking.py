@@ -8,17 +8,25 @@ expects for ID numbers, names, phone numbers, e-mail addresses and addresses. `d
 field's mask from its detected kind and its grade.
 
 Every mask maps NULL to NULL; lengths count characters (code points), not bytes.
+
+`mask_value` is the same masks for one value in Python, for the few rows of a keyed lookup, where
+a query in the engine would cost more than the lookup itself. It gives exactly what `mask_sql`
+gives for every field type the datastore stores (tests/governance/test_masking.py compares them).
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from digigov.core.engine import sql_literal
 
-__all__ = ["KIND_MASKS", "Mask", "default_mask", "mask_sql", "masks_for"]
+__all__ = ["KIND_MASKS", "Mask", "default_mask", "mask_sql", "mask_value", "masks_for"]
 
 
 class Mask(StrEnum):
@@ -173,6 +181,65 @@ def mask_sql(mask: Mask, column: str, field_type: str, salt: str) -> str:
     if mask == Mask.hash:
         return f"sha256({sql_literal(salt)} || {text})"
     return TEXT_MASKS[mask](text)
+
+
+# ---- the same masks for one value, in Python -------------------------------------------------------
+
+ADDRESS_RE = re.compile(ADDRESS_PREFIX)
+EMAIL_RE = re.compile(r"^([^@]?)(?s:.*)@")
+YEAR_RE = re.compile(r"^[0-9]{4}")
+
+
+def _kept(text: str, head: int, tail: int) -> str:
+    if len(text) <= head + tail:
+        return "*" * len(text)
+    return text[:head] + "*" * (len(text) - head - tail) + (text[-tail:] if tail else "")
+
+
+def _redacted(text: str) -> str:
+    text = re.sub(r"[^A-Za-z0-9]", "*", text)
+    return re.sub(r"[0-9]", "n", re.sub(r"[a-z]", "x", re.sub(r"[A-Z]", "X", text)))
+
+
+def _as_text(value: Any) -> str:
+    """The value as DuckDB's CAST(… AS VARCHAR) writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime) and value.microsecond:
+        return str(value).rstrip("0")  # DuckDB writes 10:00:00.00012, without the trailing zeros
+    return str(value)  # 2024-01-31 and 2024-01-31 10:00:00 as DuckDB writes them
+
+
+TEXT_VALUE_MASKS: dict[Mask, Callable[[str], str]] = {
+    Mask.id_number: lambda text: _kept(text, 6, 4),
+    Mask.name: lambda text: text[:1] + "*" * (len(text) - 1) if len(text) >= 2 else "*" * len(text),
+    Mask.phone: lambda text: _kept(text, 3, 4),
+    Mask.email: lambda text: EMAIL_RE.sub(r"\1***@", text, count=1) if "@" in text else _redacted(text),
+    Mask.address: lambda text: match.group(0) if (match := ADDRESS_RE.match(text)) else "",
+    Mask.show_last_4: lambda text: _kept(text, 0, 4),
+    Mask.redact: _redacted,
+}
+
+
+def mask_value(mask: Mask, value: Any, field_type: str, salt: str) -> Any:
+    """`mask_sql` for one value as Python holds it (str, int, Decimal, date, datetime, bool or None)."""
+    mask = Mask(mask)
+    if mask == Mask.clear:
+        return value
+    if value is None or mask == Mask.null:
+        return None
+    if mask == Mask.date_year:
+        if field_type in DATE_TYPES:
+            return str(value.year)
+        if field_type == "string":
+            return value[:4] if YEAR_RE.match(value) else None
+        return None
+    text = _as_text(value)
+    if mask == Mask.hash:
+        return hashlib.sha256((salt + text).encode()).hexdigest()
+    return TEXT_VALUE_MASKS[mask](text)
 
 
 def masks_for(

@@ -7,9 +7,10 @@ place that says which problems an actor may see.
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
@@ -18,12 +19,16 @@ from sqlalchemy.orm import Session
 from digigov.catalog.models import Resource
 from digigov.core import workdays
 from digigov.core.auth import ACTIONS, Actor, allows, require
+from digigov.core.config import Settings
 from digigov.core.errors import NotFound
 from digigov.core.workflow import WorkItem, WorkItemStep, WorkState
 from digigov.datastore import Version
 from digigov.governance.models import ProblemRaise, ProblemReport
+from digigov.governance.rows import Shown, Viewer
 
 S = WorkState
+VERIFIER_NAME = "system:problem-verifier"  # the automatic verification, in steps and the audit log
+QUOTED = re.compile(r"“([^”]*)”|'([^']*)'")
 AWAITING = (S.open, S.accepted, S.reopened, S.resolved)  # the department still owes an answer
 
 
@@ -87,17 +92,41 @@ def problem_item(session: Session, problem: ProblemReport) -> WorkItem:
     return session.get_one(WorkItem, problem.item_id)
 
 
-def problem_steps(session: Session, actor: Actor, problem_id: int) -> list[WorkItemStep]:
-    """A problem's history, oldest first (for whoever may see the problem, the raiser included)."""
+@dataclass(frozen=True)
+class ProblemStep:
+    """One step of a problem's history as the reader sees it (values in the note masked for them)."""
+
+    action: str
+    from_state: str | None
+    to_state: str
+    actor_name: str
+    note: str
+    at: datetime
+
+
+def problem_steps(session: Session, actor: Actor, problem_id: int, *, settings: Settings) -> list[ProblemStep]:
+    """A problem's history, oldest first (for whoever may see the problem, the raiser included).
+
+    The verifier's notes quote the values it found: masked for a reader without clear text.
+    """
     problem = get_problem(session, actor, problem_id)
+    shown = Viewer(actor, settings).shown(session, session.get_one(Version, problem.version_id))
     stmt = select(WorkItemStep).where(WorkItemStep.item_id == problem.item_id).order_by(WorkItemStep.id)
-    return list(session.scalars(stmt))
+    return [
+        ProblemStep(s.action, s.from_state, s.to_state, s.actor_name, _masked_note(shown, problem, s), s.at)
+        for s in session.scalars(stmt)
+    ]
 
 
-def describe(session: Session, problem: ProblemReport, today: date | None = None) -> dict[str, Any]:
-    """A problem with its item's state and deadline, its resource and versions: what the edges show."""
+def describe(session: Session, problem: ProblemReport, today: date | None = None, *, viewer: Viewer) -> dict[str, Any]:
+    """A problem with its item's state and deadline, its resource and versions: what the edges show.
+
+    Its values (key, observed, expected, the verification's sample and reasons) are masked by their
+    fields' class for a viewer who may not see the resource's rows in clear.
+    """
     item = problem_item(session, problem)
     raised = session.get_one(Version, problem.version_id)
+    shown = viewer.shown(session, raised)
     fixed = session.get(Version, problem.fixed_version_id) if problem.fixed_version_id else None
     resource = session.get_one(Resource, problem.resource_id)
     state = WorkState(item.state)
@@ -110,10 +139,10 @@ def describe(session: Session, problem: ProblemReport, today: date | None = None
         "department_id": problem.department_id,
         "field": problem.field,
         "key_field": problem.key_field,
-        "key_value": problem.key_value,
+        "key_value": shown.value(problem.key_field, problem.key_value) if problem.key_field else problem.key_value,
         "description": problem.description,
-        "observed": problem.observed,
-        "expected": problem.expected,
+        "observed": shown.value(problem.field, problem.observed),
+        "expected": shown.value(problem.field, problem.expected),
         "validator": problem.validator,
         "source": problem.source,
         "rule_id": problem.rule_id,
@@ -134,9 +163,56 @@ def describe(session: Session, problem: ProblemReport, today: date | None = None
         "answered_on": problem.answered_on,
         "fixed_version": fixed.number if fixed else None,
         "verified": problem.verified,
-        "verification": problem.verification,
+        "verification": _masked_verification(shown, problem),
         "closed_on": problem.closed_on,
     }
+
+
+def _masked_verification(shown: Shown, problem: ProblemReport) -> dict[str, Any] | None:
+    """The verdict on a fix with its sample and the values its reasons quote masked for the reader."""
+    verdict = problem.verification
+    if verdict is None:
+        return None
+    reasons: dict[str, Any] = {
+        k: _masked_verdict(shown, problem, str(verdict[k])) for k in ("reason", "reason_zh") if k in verdict
+    }
+    return {**verdict, "sample": shown.value(problem.field, verdict.get("sample")), **reasons}
+
+
+def _masked_note(shown: Shown, problem: ProblemReport, step: WorkItemStep) -> str:
+    """A step's note as the reader sees it: the verifier's quoted values masked, and the problem's own values."""
+    note = step.note or ""
+    if step.actor_name == VERIFIER_NAME:
+        return _masked_verdict(shown, problem, note)
+    for value in (problem.observed, problem.expected):
+        if value:
+            for form in ("“{}”", "'{}'"):
+                note = note.replace(form.format(value), form.format(_shown_text(shown, problem.field, value)))
+    return note
+
+
+def _masked_verdict(shown: Shown, problem: ProblemReport, text: str) -> str:
+    """A verdict's text with every value it quotes (“…”, '…', and the key after `key_field=`) masked.
+
+    The verifier quotes only the field's values, the key and field names (`problem_checks`).
+    """
+    if problem.key_field and problem.key_value:
+        masked_key = _shown_text(shown, problem.key_field, problem.key_value)
+        text = text.replace(f"{problem.key_field}={problem.key_value}", f"{problem.key_field}={masked_key}")
+    names = {problem.field, problem.key_field}
+
+    def masked(match: re.Match[str]) -> str:
+        value = match.group(1) if match.group(1) is not None else match.group(2)
+        if value in names:
+            return match.group(0)
+        return match.group(0)[0] + _shown_text(shown, problem.field, value) + match.group(0)[-1]
+
+    return QUOTED.sub(masked, text)
+
+
+def _shown_text(shown: Shown, name: str, value: str) -> str:
+    masked = shown.value(name, value)
+    return "" if masked is None else str(masked)
 
 
 def is_overdue(item: WorkItem, today: date) -> bool:
@@ -211,6 +287,7 @@ def _department_stats(
 __all__ = [
     "AWAITING",
     "DepartmentProblemStats",
+    "ProblemStep",
     "describe",
     "existing_raises",
     "get_problem",

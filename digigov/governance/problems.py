@@ -26,8 +26,9 @@ from digigov.core.auth import Actor, Role, declare, require
 from digigov.core.db import utcnow
 from digigov.core.errors import IllegalTransition, Invalid, NotFound
 from digigov.core.workflow import OwnedKind, WorkItem, WorkState
-from digigov.datastore import Version, latest_version, parquet_path
+from digigov.datastore import Version, latest_version, parquet_path, reads_clear
 from digigov.governance import problem_checks as checks
+from digigov.governance.masking import Mask
 from digigov.governance.models import ProblemRaise, ProblemReport
 from digigov.governance.problem_events import (
     ProblemEscalated,
@@ -37,7 +38,8 @@ from digigov.governance.problem_events import (
     ProblemRejected,
     ProblemRepeated,
 )
-from digigov.governance.problem_queries import AWAITING, existing_raises, get_problem, problem_item
+from digigov.governance.problem_queries import AWAITING, VERIFIER_NAME, existing_raises, get_problem, problem_item
+from digigov.governance.rows import class_masks
 
 KIND = "governance.problem"
 RESPOND_IN = 5  # working days from raising
@@ -91,9 +93,7 @@ workflow.own_kind(
     ),
 )
 # The automatic verification acts as the platform, under this name, in steps and the audit log.
-VERIFIER = Actor(
-    user_id=None, username="system:problem-verifier", department_id=None, roles=frozenset({Role.platform_admin})
-)
+VERIFIER = Actor(user_id=None, username=VERIFIER_NAME, department_id=None, roles=frozenset({Role.platform_admin}))
 
 
 def raise_problem(
@@ -123,7 +123,7 @@ def raise_problem(
     _check_claim(field, description, key_field, key_value, expected, validator, source, rule_id)
     version = _raised_version(session, resource, version_number)
     claim = checks.Claim(field, key_field, _strip(key_value), observed, expected, validator)
-    claim = _confirmed(home, version, claim)
+    claim = _confirmed(home, version, claim, quote_values=_sees_clear(session, actor, resource, version, field))
     existing = _open_duplicate(session, resource.id, claim, source, rule_id)
     if existing is not None:
         _add_raise(session, actor, existing)
@@ -214,8 +214,11 @@ def _raised_version(session: Session, resource: Resource, number: int | None) ->
     return found
 
 
-def _confirmed(home: Path, version: Version, claim: checks.Claim) -> checks.Claim:
-    """The claim with the value the version really holds; refused when the version does not bear it out."""
+def _confirmed(home: Path, version: Version, claim: checks.Claim, *, quote_values: bool) -> checks.Claim:
+    """The claim with the value the version really holds; refused when the version does not bear it out.
+
+    A refusal quotes the value found only when `quote_values` (the raiser sees the rows in clear).
+    """
     columns = [c["name"] for c in version.columns]
     for name in (claim.field, claim.key_field):
         if name is not None and name not in columns:
@@ -235,18 +238,27 @@ def _confirmed(home: Path, version: Version, claim: checks.Claim) -> checks.Clai
         )
     actual = values[0] or ""
     if claim.observed is not None and claim.observed.strip() != actual:
+        found, found_zh = (f"is '{actual}'", f"为“{actual}”") if quote_values else ("is another", "为其他值")
         raise Invalid(
-            f"The value at {key} is '{actual}', not '{claim.observed.strip()}'.",
-            f"{key} 的值为“{actual}”，而不是“{claim.observed.strip()}”。",
+            f"The value at {key} {found}, not '{claim.observed.strip()}'.",
+            f"{key} 的值{found_zh}，而不是“{claim.observed.strip()}”。",
         )
     if claim.expected is not None and claim.expected.strip() == actual:
-        raise Invalid(f"The value at {key} already is '{actual}'.", f"{key} 的值已经是“{actual}”。")
+        raise Invalid(
+            f"The value at {key} already is the expected value '{claim.expected.strip()}'.",
+            f"{key} 的值已经是应有值“{claim.expected.strip()}”。",
+        )
     if claim.validator is not None and actual and checks.passes(claim.validator, actual):
         raise Invalid(
             f"The value at {key} passes the {claim.validator} check; describe what else is wrong without a validator.",
             f"{key} 的值通过了{checks.VALIDATOR_LABELS[claim.validator]}；如有其他问题请不选校验规则再描述。",
         )
     return checks.Claim(claim.field, claim.key_field, claim.key_value, actual, claim.expected, claim.validator)
+
+
+def _sees_clear(session: Session, actor: Actor, resource: Resource, version: Version, field: str) -> bool:
+    """Whether the raiser sees the field's values in clear (its department, the bureau, or a field clear by class)."""
+    return reads_clear(actor, resource) or class_masks(session, version).get(field) is Mask.clear
 
 
 def _subject(resource: Resource, claim: checks.Claim) -> str:

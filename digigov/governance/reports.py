@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,22 +12,32 @@ from sqlalchemy.orm import Session
 from digigov.catalog import get_resource, may_see
 from digigov.catalog.models import Resource
 from digigov.core.auth import Actor, require
-from digigov.core.errors import Forbidden, NotFound
-from digigov.datastore import Version, get_version, require_rows
+from digigov.core.config import Settings
+from digigov.core.errors import NotFound
+from digigov.datastore import Version, allows_rows, get_version
 from digigov.governance.models import QualityResult, QualityRun
 from digigov.governance.quality import latest_run, run_results
+from digigov.governance.rows import Shown, Viewer
 from digigov.identity.models import Department
+
+SAMPLE_ROW_NUMBERS = {"_id", "first_id"}  # a sample's own keys (the row and, for `unique`, the row it repeats)
 
 
 @dataclass(frozen=True)
 class QualityReport:
-    """A version's newest run with its results; samples are left out for those who may not read rows."""
+    """A version's newest run with its results and their samples as this reader may see them.
+
+    Samples are rows: left out (`samples_shown` false) for those who may not read the resource's
+    rows, and masked by each field's class for those who may read them only masked (`samples_masked`).
+    """
 
     resource: Resource
     version: Version
     run: QualityRun
     results: list[QualityResult]
     samples_shown: bool
+    samples: dict[int, list[dict[str, Any]]]  # by result id
+    samples_masked: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,8 +64,13 @@ class LeagueRow:
     flagged: int
 
 
-def quality_report(session: Session, actor: Actor, *, resource_code: str, number: int | None = None) -> QualityReport:
-    """The quality report of a version (the newest by default); NotFound if it was never checked."""
+def quality_report(
+    session: Session, actor: Actor, *, resource_code: str, number: int | None = None, settings: Settings
+) -> QualityReport:
+    """The quality report of a version (the newest by default); NotFound if it was never checked.
+
+    `settings` holds the platform's secret, which keys the hash masks of samples shown masked.
+    """
     require(actor, "governance.quality.read")
     resource = get_resource(session, actor, resource_code)
     version = get_version(session, actor, resource_code, number)
@@ -64,23 +80,28 @@ def quality_report(session: Session, actor: Actor, *, resource_code: str, number
             f"Version {version.number} of {resource_code} has not been checked; run `digigov quality run`.",
             f"数据资源 {resource_code} 的第 {version.number} 版尚未进行质量检查。",
         )
-    return QualityReport(resource, version, run, run_results(session, run.id), _may_read_rows(actor, resource))
+    return _report(session, Viewer(actor, settings), resource, version, run)
 
 
-def report_of_run(session: Session, actor: Actor, run: QualityRun) -> QualityReport:
+def report_of_run(session: Session, actor: Actor, run: QualityRun, *, settings: Settings) -> QualityReport:
     """The report of one run (such as the one just made)."""
     resource, version = session.get(Resource, run.resource_id), session.get(Version, run.version_id)
     assert resource is not None and version is not None  # a run points at both
-    return QualityReport(resource, version, run, run_results(session, run.id), _may_read_rows(actor, resource))
+    return _report(session, Viewer(actor, settings), resource, version, run)
 
 
-def _may_read_rows(actor: Actor, resource: Resource) -> bool:
-    """Failing-row samples are rows: shown to whoever may read the resource's rows."""
-    try:
-        require_rows(actor, resource)
-    except Forbidden:
-        return False
-    return True
+def _report(session: Session, viewer: Viewer, resource: Resource, version: Version, run: QualityRun) -> QualityReport:
+    results = run_results(session, run.id)
+    if not allows_rows(viewer.actor, resource):  # samples are rows, masked as the rows are
+        return QualityReport(resource, version, run, results, False, {r.id: [] for r in results})
+    shown = viewer.shown(session, version)
+    samples = {r.id: [_masked_sample(shown, row) for row in r.sample or []] for r in results}
+    return QualityReport(resource, version, run, results, True, samples, shown.masked)
+
+
+def _masked_sample(shown: Shown, row: dict[str, Any]) -> dict[str, Any]:
+    """One failing row as this reader sees it: its row numbers as they are, its field values masked."""
+    return {k: v if k in SAMPLE_ROW_NUMBERS else shown.value(k, v) for k, v in row.items()}
 
 
 def quality_trend(session: Session, actor: Actor, *, resource_code: str) -> list[TrendPoint]:

@@ -37,9 +37,15 @@ declare(
 )
 declare(
     "sharing.grant.revoke",
-    "Revoke a grant of one's department's resource (source department) or any grant (platform).",
+    "Revoke a grant of one's department's resource (source department) or any grant (platform admin, reviewer).",
     "撤销共享授权",
-    {Role.platform_admin, Role.data_steward},
+    {Role.platform_admin, Role.reviewer, Role.data_steward},
+)
+declare(
+    "sharing.usage.read",
+    "See usage statistics of grants: one's department's consumption and the use of its resources (platform: all).",
+    "查看共享调用统计",
+    {Role.platform_admin, Role.reviewer, Role.auditor, Role.data_steward, Role.data_consumer},
 )
 declare(
     "sharing.licence.manage",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
@@ -16,18 +17,20 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digigov.core import workdays
 from digigov.core.auth import Actor
 from digigov.core.commands import guarded, operator, ready
 from digigov.core.config import load_settings
 from digigov.core.errors import Invalid, NotFound
 from digigov.identity import actor_for_user, get_department
 from digigov.identity.models import User
-from digigov.sharing import service
+from digigov.sharing import service, usage
 from digigov.sharing.api import grant_read, request_read
-from digigov.sharing.schemas import Decision, RequestState
+from digigov.sharing.schemas import Decision, RequestState, UsageBy, UsageGroupRead, UsageStatsRead
 
 share_app = typer.Typer(
-    help="Data sharing (数据共享): list requests and grants, decide on requests, revoke grants.", no_args_is_help=True
+    help="Data sharing (数据共享): list requests and grants, decide on requests, revoke grants, usage statistics.",
+    no_args_is_help=True,
 )
 console = Console()
 T = TypeVar("T")
@@ -212,3 +215,50 @@ def revoke(
         _json(read)
     else:
         console.print(line, highlight=False, soft_wrap=True)
+
+
+DAY = ["%Y-%m-%d"]
+
+
+@share_app.command("usage")
+def usage_(
+    by: Annotated[UsageBy, typer.Option(help="Group by grant, consuming department or resource.")] = UsageBy.grant,
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=DAY, metavar="YYYY-MM-DD", help="First China day (default: 29 days before --until)."),
+    ] = None,
+    until: Annotated[
+        datetime | None, typer.Option(formats=DAY, metavar="YYYY-MM-DD", help="Last China day (default: today).")
+    ] = None,
+    username: Annotated[
+        str | None,
+        typer.Option("--as", metavar="USERNAME", help="Act as this user (default: the operator, as the system)."),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Calls and rows served under grants in a period, by kind; platform roles see all, a department its own."""
+
+    def body(session: Session, actor: Actor) -> UsageStatsRead:
+        first, last = usage.period(
+            since.date() if since else None, until.date() if until else None, today=workdays.china_today()
+        )
+        return usage.usage_statistics(session, actor, by=by, since=first, until=last)
+
+    stats = guarded(lambda: _run(username, body))
+    if as_json:
+        _json(stats.model_dump(mode="json"))
+        return
+    console.print(
+        f"{stats.since}..{stats.until} by {stats.by.value}: {stats.calls} calls, {stats.rows} rows",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for group_read in stats.groups:
+        console.print(_usage_line(stats.by, group_read), highlight=False, soft_wrap=True)
+
+
+def _usage_line(by: UsageBy, group: UsageGroupRead) -> str:
+    """E.g. `#2 rk-jcxx 杭州市人力资源和社会保障局: 3 calls, 5 rows (lookup 2, export 1)`."""
+    head = f"#{group.key} {group.code} {group.name}" if by is UsageBy.grant else f"{group.code} {group.name}"
+    kinds = ", ".join(f"{kind} {tally.calls}" for kind, tally in sorted(group.by_kind.items()))
+    return f"{head}: {group.calls} calls, {group.rows} rows ({kinds})"

@@ -13,13 +13,15 @@ the one exception, by design: it answers only yes or no.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from digigov.catalog.models import Resource
@@ -28,13 +30,15 @@ from digigov.core.auth import Actor, Role
 from digigov.core.db import side_transaction
 from digigov.core.engine import cursor, json_value, quote_name
 from digigov.core.errors import NotFound
+from digigov.core.groupcommit import group_commit
 from digigov.datastore import RowQuery, Version, latest_version, parquet_path, read_rows
-from digigov.governance.masking import Mask, mask_sql
+from digigov.datastore.keyed import rows_by_key
+from digigov.governance.masking import Mask, mask_sql, mask_value
 from digigov.identity.service import secret_digest
 from digigov.sharing.changes import Position, read_changes, start_of
 from digigov.sharing.errors import CredentialRejected, GrantClosed, MaskedField, NotGranted, QuotaExceeded
 from digigov.sharing.events import DataCalled
-from digigov.sharing.models import Grant, GrantCall
+from digigov.sharing.models import Grant, GrantCall, GrantCounter
 from digigov.sharing.schemas import Access, GrantState
 from digigov.sharing.service import effective_state, field_masks
 
@@ -98,10 +102,22 @@ def lookup(session: Session, home: Path, grant: Grant, *, key: str, caller: Call
     if grant.key_field not in types:
         raise NotFound("This grant's key field is not in the current version.", "当前版本中没有该授权的查询键。")
     _need_clear(masks, [grant.key_field])
-    # the datastore's lookup files find the rows of a key without scanning the version
-    query = RowQuery(fields=list(masks), filters={grant.key_field: key.strip()}, limit=LOOKUP_ROWS, include_total=False)
-    found = read_rows(parquet_path(home, version), version.columns, query, rows=version.rows).records
-    rows = _masked_records(found, grant, masks, types)
+    value, parquet = key.strip(), parquet_path(home, version)
+    position = next(k for k, c in enumerate(version.columns) if c["name"] == grant.key_field)
+    # the version's keyed files read a key's rows in microseconds; without them, its lookup files
+    found = rows_by_key(parquet, position, value, list(masks), limit=LOOKUP_ROWS)
+    if found is not None:  # a few rows: masked here, value by value, as the engine would mask them
+        rows = [
+            {
+                name: json_value(mask_value(masks[name], v, types[name], grant.salt) if name in masks else v)
+                for name, v in record.items()
+            }
+            for record in found
+        ]
+    else:
+        query = RowQuery(fields=list(masks), filters={grant.key_field: value}, limit=LOOKUP_ROWS, include_total=False)
+        records = read_rows(parquet, version.columns, query, rows=version.rows).records
+        rows = _masked_records(records, grant, masks, types)
     served = Served(version.number, list(masks), _labels(masks), rows)
     return _record(session, grant, "lookup", request, served, caller, now)
 
@@ -175,7 +191,8 @@ def _prepare(
         raise NotGranted(
             f"Grant {grant.id} allows {access.value}, not {kind}.", f"共享授权 {grant.id} 仅允许“{access.label}”。"
         )
-    _charge(session, grant, now)
+    if kind != "lookup":  # a scan is refused before it runs; a keyed read costs less than the check
+        _charge(session, grant, now)
     version = latest_version(session, grant.resource_id)
     if version is None:
         raise NotFound("The resource has no data yet.", "该数据资源尚无数据。")
@@ -184,22 +201,58 @@ def _prepare(
     return version, masks, types
 
 
+def _periods(now: datetime) -> dict[str, str]:
+    """The minute and the day (China time) a call at `now` counts in."""
+    local = now.replace(tzinfo=UTC).astimezone(workdays.CHINA)
+    return {"minute": local.strftime("%Y-%m-%dT%H:%M"), "day": local.strftime("%Y-%m-%d")}
+
+
 def _charge(session: Session, grant: Grant, now: datetime) -> None:
-    """Refuse the call when the last minute's calls reach the rate limit or today's the quota."""
-    of_grant = GrantCall.grant_id == grant.id
-    last_minute = session.scalar(select(func.count()).where(of_grant, GrantCall.at > now - timedelta(minutes=1)))
-    if (last_minute or 0) >= grant.rate_per_minute:
-        raise QuotaExceeded(
-            f"Grant {grant.id} allows {grant.rate_per_minute} calls a minute; wait and retry.",
-            f"共享授权 {grant.id} 每分钟最多调用 {grant.rate_per_minute} 次，请稍后再试。",
+    """Refuse the call when this minute's calls reach the rate limit or today's the quota (a read, no lock)."""
+    periods = _periods(now)
+    counted = session.execute(
+        select(GrantCounter.span, GrantCounter.period, GrantCounter.calls).where(GrantCounter.grant_id == grant.id)
+    ).all()
+    calls = {span: n for span, period, n in counted if periods.get(span) == period}
+    limits = _Limits(grant.id, grant.rate_per_minute, grant.daily_quota)
+    refused = _past_limit(limits, calls.get("minute", 0) + 1, calls.get("day", 0) + 1)
+    if refused is not None:
+        raise refused
+
+
+# Add calls to a grant's minute and day (a new period starts from them) and return the totals.
+COUNT = text(
+    "INSERT INTO share_counter (grant_id, span, period, calls) "
+    "VALUES (:g, 'minute', :minute, :k), (:g, 'day', :day, :k) "
+    "ON CONFLICT (grant_id, span) DO UPDATE SET "
+    "calls = CASE WHEN share_counter.period = excluded.period THEN share_counter.calls + excluded.calls "
+    "ELSE excluded.calls END, period = excluded.period RETURNING span, calls"
+)
+UNCOUNT = text("UPDATE share_counter SET calls = calls - :r WHERE grant_id = :g")
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """What a grant allows: calls a minute and a day."""
+
+    grant_id: int
+    rate_per_minute: int
+    daily_quota: int
+
+
+def _past_limit(grant: _Limits, minute: int, day: int) -> QuotaExceeded | None:
+    """Why a call that would be this minute's call number `minute` and today's number `day` is refused, if it is."""
+    if minute > grant.rate_per_minute:
+        return QuotaExceeded(
+            f"Grant {grant.grant_id} allows {grant.rate_per_minute} calls a minute; wait and retry.",
+            f"共享授权 {grant.grant_id} 每分钟最多调用 {grant.rate_per_minute} 次，请稍后再试。",
         )
-    since = workdays.china_day_start(workdays.china_day(now))
-    today = session.scalar(select(func.count()).where(of_grant, GrantCall.at >= since))
-    if (today or 0) >= grant.daily_quota:
-        raise QuotaExceeded(
-            f"Grant {grant.id}'s daily quota of {grant.daily_quota} calls is used up.",
-            f"共享授权 {grant.id} 今日调用次数已达上限 {grant.daily_quota} 次。",
+    if day > grant.daily_quota:
+        return QuotaExceeded(
+            f"Grant {grant.grant_id}'s daily quota of {grant.daily_quota} calls is used up.",
+            f"共享授权 {grant.grant_id} 今日调用次数已达上限 {grant.daily_quota} 次。",
         )
+    return None
 
 
 def _need_granted(grant: Grant, names: list[str]) -> None:
@@ -267,7 +320,6 @@ def _labels(masks: dict[str, Mask]) -> dict[str, str]:
 def _record(
     session: Session, grant: Grant, kind: str, request: dict[str, Any], served: Served, caller: Caller, now: datetime
 ) -> Served:
-    request_hash = _digest({"grant": grant.id, "call": kind, **request})
     response = {
         "version": served.version,
         "rows": served.rows,
@@ -275,40 +327,120 @@ def _record(
         "next": served.next,
         "cursor": served.cursor,
     }
-    response_hash = _digest(response)
-    rows = len(served.rows)
-    code = session.get_one(Resource, grant.resource_id).code
+    record_call(
+        session,
+        grant,
+        Called(
+            kind,
+            served.fields,
+            len(served.rows),
+            served.version,
+            request_digest(grant, kind, request),
+            _digest(response),
+        ),
+        caller,
+        now,
+    )
+    return served
+
+
+@dataclass(frozen=True)
+class Called:
+    """What a call did, as its record keeps it: the kind, fields, rows, version read and the two hashes."""
+
+    kind: str
+    fields: list[str]
+    rows: int
+    version: int
+    request_hash: str
+    response_hash: str
+
+
+def request_digest(grant: Grant, kind: str, request: dict[str, Any]) -> str:
+    """The SHA-256 of a call's request as its record keeps it."""
+    return _digest({"grant": grant.id, "call": kind, **request})
+
+
+def record_call(session: Session, grant: Grant, called: Called, caller: Caller, now: datetime) -> None:
+    """Count the call against the grant's limits and record it (usage row and audit event); refused past a limit.
+
+    The rows were read beside other calls; the record takes turns, so the limits are counted inside
+    it, exactly: a call that lost the race for the last of the quota is refused and not recorded.
+    """
+    code = session.scalars(select(Resource.code).where(Resource.id == grant.resource_id)).one()
     call = GrantCall(
         grant_id=grant.id,
         at=now,
-        kind=kind,
+        kind=called.kind,
         caller=caller.user,
         issue=caller.issue,
-        fields=served.fields,
-        rows=rows,
-        version_number=served.version,
-        request_hash=request_hash,
-        response_hash=response_hash,
+        fields=called.fields,
+        rows=called.rows,
+        version_number=called.version,
+        request_hash=called.request_hash,
+        response_hash=called.response_hash,
     )
     event = DataCalled(
         grant.id,
         code,
-        kind,
+        called.kind,
         caller.user,
         caller.issue,
-        tuple(served.fields),
-        rows,
-        served.version,
-        request_hash,
-        response_hash,
+        tuple(called.fields),
+        called.rows,
+        called.version,
+        called.request_hash,
+        called.response_hash,
     )
-    # The rows were read beside other calls; the record takes turns, so the limits are checked
-    # again inside it, exactly: a call that lost the race for the last of the quota is refused.
-    with side_transaction(session) as writer:
-        _charge(writer, grant, now)
-        writer.add(call)
-        audit.record(writer, _consumer(grant, caller), event)
-    return served
+    limits = _Limits(grant.id, grant.rate_per_minute, grant.daily_quota)
+    entry = _Entry(limits, _periods(now), call, _consumer(grant, caller), event)
+    bind = session.get_bind()
+    if isinstance(bind, Engine):  # calls of the whole process share a transaction when they come together
+        group_commit(bind, "share-calls", _write_calls).submit(entry)
+    else:  # a session on a connection's transaction (a test's): recorded in a savepoint of it
+        with side_transaction(session) as writer:
+            (refused,) = _write_calls(writer, [entry])
+        if refused is not None:
+            raise refused
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One call to record: its grant's limits, the periods it counts in, its usage row and audit event."""
+
+    limits: _Limits
+    periods: dict[str, str]
+    call: GrantCall
+    actor: Actor
+    event: DataCalled
+
+
+def _write_calls(writer: Session, entries: Sequence[_Entry]) -> list[BaseException | None]:
+    """Count, then record, calls in one transaction; a call past its grant's limit is refused, not recorded.
+
+    The calls of one grant in one minute are counted with one statement that adds them all and
+    returns the totals; those past a limit are taken off again before the transaction commits.
+    """
+    outcomes: list[BaseException | None] = [None] * len(entries)
+    groups: dict[tuple[int, str, str], list[int]] = {}
+    for k, entry in enumerate(entries):
+        groups.setdefault((entry.limits.grant_id, entry.periods["minute"], entry.periods["day"]), []).append(k)
+    for (grant_id, minute, day), members in sorted(groups.items(), key=lambda g: g[0][1]):
+        added = len(members)
+        totals = {
+            span: int(n) for span, n in writer.execute(COUNT, {"g": grant_id, "minute": minute, "day": day, "k": added})
+        }
+        first = entries[members[0]].limits
+        before_minute, before_day = totals["minute"] - added, totals["day"] - added
+        for j, k in enumerate(members):
+            outcomes[k] = _past_limit(first, before_minute + j + 1, before_day + j + 1)
+        refused = sum(outcome is not None for outcome in (outcomes[k] for k in members))
+        if refused:
+            writer.execute(UNCOUNT, {"g": grant_id, "r": refused})
+    recorded = [entry for entry, outcome in zip(entries, outcomes, strict=True) if outcome is None]
+    writer.add_all([entry.call for entry in recorded])
+    audit.record_many(writer, [(entry.actor, entry.event) for entry in recorded])
+    return outcomes
 
 
 def _digest(value: Any) -> str:

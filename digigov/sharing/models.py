@@ -103,6 +103,22 @@ class GrantCall(Base):
     response_hash: Mapped[str] = mapped_column(String(64))
 
 
+class GrantCounter(Base):
+    """How many calls a grant has made in its current minute and its current day (China time).
+
+    The limits are checked against these, not by counting calls: one row per grant and span, its
+    period rolled forward by the first call of a new one, so a check costs the same however many
+    calls a day holds. Minutes are fixed windows (12:00-12:01), as API gateways count them.
+    """
+
+    __tablename__ = "share_counter"
+
+    grant_id: Mapped[int] = mapped_column(ForeignKey("share_grant.id"), primary_key=True)
+    span: Mapped[str] = mapped_column(String(10), primary_key=True)  # minute / day
+    period: Mapped[str] = mapped_column(String(20))  # 2026-12-03T14:05 / 2026-12-03
+    calls: Mapped[int] = mapped_column(Integer)
+
+
 class OperatorLicence(Base):
     """A licence for authorised operation (授权运营): an operator may compute aggregates over resources.
 

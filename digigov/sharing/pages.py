@@ -25,7 +25,15 @@ from digigov.identity.pages import Page, PageDep, check_csrf
 from digigov.sharing import service
 from digigov.sharing.api import grant_read, request_read
 from digigov.sharing.models import Grant, ShareRequest
-from digigov.sharing.schemas import MAX_DAYS, Access, Decision, GrantState, RequestState, ShareRequestCreate
+from digigov.sharing.schemas import (
+    CALL_LABELS,
+    MAX_DAYS,
+    Access,
+    Decision,
+    GrantState,
+    RequestState,
+    ShareRequestCreate,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -119,6 +127,7 @@ def sharing_page(
         "state": state,
         "states": list(RequestState),
         "may_request": page.actor.department_id is not None and page.may("sharing.request.create"),
+        "may_usage": page.may("sharing.usage.read"),
     }
     return render(request, "sharing/requests.html", context)
 
@@ -380,7 +389,8 @@ def _grant_detail(
         "g": described,
         "fields": _granted_fields(session, grant),
         "usage": service.grant_usage(session, page.actor, grant_id=grant.id, today=workdays.china_today()),
-        "access_labels": {a.value: a.label for a in Access},
+        "call_labels": CALL_LABELS,
+        "may_usage": allows(page.actor, "sharing.usage.read"),
         "may_credential": is_open and allows(page.actor, "sharing.grant.credential", consumer),
         "may_revoke": is_open and allows(page.actor, "sharing.grant.revoke", grant),
         "revoked_by": grant.revoked_by,

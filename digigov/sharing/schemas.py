@@ -183,6 +183,52 @@ class UsageRead(BaseModel):
     by_kind: dict[str, int]
 
 
+class UsageBy(StrEnum):
+    """What usage statistics are grouped by."""
+
+    grant = "grant"
+    department = "department"  # the consuming department
+    resource = "resource"
+
+    @property
+    def label(self) -> str:
+        return {"grant": "共享授权", "department": "需求部门", "resource": "数据资源"}[self.value]
+
+
+CALL_LABELS = {"lookup": "按键查询", "verify": "核验", "query": "批量查询", "changes": "订阅变更", "export": "批量导出"}
+
+
+class Tally(BaseModel):
+    calls: int
+    rows: int
+
+
+class UsageGroupRead(BaseModel):
+    """One grant, consuming department or resource: its calls and rows in the period, by kind of call and by day."""
+
+    key: int = Field(description="The grant's, department's or resource's id.")
+    code: str = Field(description="The resource's code (by grant and by resource) or the department's code.")
+    name: str = Field(
+        description="The consuming department's name (by grant and by department) or the resource's title."
+    )
+    calls: int
+    rows: int
+    by_kind: dict[str, Tally]
+    by_day: dict[date, Tally] = Field(description="China's calendar days; days without calls are left out.")
+
+
+class UsageStatsRead(BaseModel):
+    """Calls under the grants the caller may see, in a period of China's days (both ends included)."""
+
+    by: UsageBy
+    since: date
+    until: date
+    calls: int
+    rows: int
+    by_day: dict[date, Tally]
+    groups: list[UsageGroupRead] = Field(description="Most calls first.")
+
+
 # ---- authorised operation (授权运营) ----------------------------------------------------------------
 
 

@@ -158,8 +158,8 @@ def test_lookups_are_built_after_the_commit_and_change_no_answer(
     query = RowQuery(filters={"证件号码": ids[77]})
 
     def answer() -> list[dict[str, object]]:
-        home = settings.home
-        return versions.query_rows(session, steward, home, resource_code="zj-ids", number=None, query=query)[1].records
+        found = versions.query_rows(session, steward, settings, resource_code="zj-ids", number=None, query=query)
+        return found[1].records
 
     assert not (folder / "lookup").exists()  # the version is complete and answers without them
     before = answer()

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from digigov.core.engine import quote_name
-from digigov.governance.masking import Mask, default_mask, mask_sql
+from digigov.governance.masking import Mask, default_mask, mask_sql, mask_value
 
 COLUMN = '证件"号码'  # a double quote in the name proves the column goes through quote_name
 SALT = "it's salt"  # a single quote proves the salt goes through sql_literal
@@ -199,3 +199,42 @@ def test_every_mask_has_a_chinese_label() -> None:
     assert all(re.search("[\u4e00-\u9fff]", label) for label in labels.values())
     assert len(set(labels.values())) == len(Mask)
     assert (Mask.clear.label, Mask.address.label, Mask.null.label) == ("明文", "地址保留到区县", "置空")
+
+
+BATTERY: dict[str, list[Any]] = {
+    "string": [
+        "330102199001011234",
+        "13812345678",
+        "张三",
+        "欧阳娜娜",
+        "李",
+        "",
+        " ",
+        "zhang.san@example.com",
+        "a@b@c.com",
+        "@",
+        "Zhang3.san",
+        "浙江省杭州市西湖区文三路90号",
+        "新疆维吾尔自治区乌鲁木齐市天山区解放路1号",
+        "文三路90号",
+        "1990-01-02",
+        "90年",
+        "e\u0301é",  # a combining accent: code points, not grapheme clusters
+        "😀👍🏽x",
+        "line\nbreak@x.cn",
+        "x" * 300,
+        None,
+    ],
+    "integer": [0, -5, 7, 1234567, 20240131, 2_147_483_647, None],
+    "decimal": [Decimal("0.00"), Decimal("-1.50"), Decimal("12345.67"), Decimal("0.01"), None],
+    "date": [date(1990, 1, 2), date(1, 1, 1), date(9999, 12, 31), None],
+    "timestamp": [datetime(1990, 1, 2, 3, 4, 5), datetime(2024, 1, 1), datetime(2024, 1, 1, 0, 0, 0, 120), None],
+    "boolean": [True, False, None],
+}
+
+
+@pytest.mark.parametrize("field_type", sorted(BATTERY))
+@pytest.mark.parametrize("mask", list(Mask))
+def test_mask_value_gives_what_mask_sql_gives(con: duckdb.DuckDBPyConnection, mask: Mask, field_type: str) -> None:
+    values = BATTERY[field_type]
+    assert [mask_value(mask, v, field_type, SALT) for v in values] == masked(con, mask, values, field_type)

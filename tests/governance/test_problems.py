@@ -125,7 +125,10 @@ def test_a_fixed_credit_code_is_verified_in_version_2_and_closes(
         MONDAY,
     )
     assert problem.verification is not None and problem.verification["checked_rows"] == 1
-    steps = [(s.action, s.actor_name) for s in problem_queries.problem_steps(session, consumer, problem.id)]
+    steps = [
+        (s.action, s.actor_name)
+        for s in problem_queries.problem_steps(session, consumer, problem.id, settings=settings)
+    ]
     assert steps == [
         ("open", "consumer"),
         ("accept", "steward"),
@@ -144,7 +147,10 @@ def test_a_version_that_did_not_fix_it_leaves_the_item_open_with_the_reason(
     assert (problem.verified, state(session, problem), problem.closed_on) == (False, "accepted", None)
     assert problem.verification is not None
     assert f"仍为“{BAD_CODE}”" in problem.verification["reason_zh"]
-    assert problem_queries.problem_steps(session, consumer, problem.id)[-1].note == problem.verification["reason_zh"]
+    assert (
+        problem_queries.problem_steps(session, consumer, problem.id, settings=settings)[-1].note
+        == problem.verification["reason_zh"]
+    )
     # a third version with a different but still invalid code fails on the check, and says so
     wrong = BAD_CODE[:17] + ("0" if fixed_code(BAD_CODE)[-1] != "0" else "1")
     ingest(session, steward, settings.home, haidian_text().replace(BAD_CODE, wrong))
@@ -312,7 +318,7 @@ def test_the_deadline_extends_once_to_ten_working_days(
     with pytest.raises(IllegalTransition, match="only once"):
         problems.extend_deadline(session, steward, problem_id=problem.id, reason="再延", today=MONDAY)
     assert item.due_on == date(2026, 3, 16)
-    assert problem_queries.problem_steps(session, steward, problem.id)[-1].action == "extend"
+    assert problem_queries.problem_steps(session, steward, problem.id, settings=settings)[-1].action == "extend"
 
 
 def test_no_extension_after_the_deadline(

@@ -194,7 +194,7 @@ def test_a_version_below_the_threshold_is_flagged_and_audited(
     ingest(session, steward, settings.home, "t-flag", "编号\n1\n2\n3\n4\n".encode())
     declare(session, steward, "t-flag", [{"check": "range", "field": "编号", "max": 3}], threshold=0.8)
     second = ingest(session, steward, settings.home, "t-flag", "编号\n1\n2\n3\n".encode())
-    report = reports.quality_report(session, steward, resource_code="t-flag")
+    report = reports.quality_report(session, steward, resource_code="t-flag", settings=settings)
     assert report.version.id == second.id and report.run.score == 1.0 and not report.run.flagged
     run = quality.run_quality(session, steward, home=settings.home, resource_code="t-flag", number=1)
     assert (run.score, run.threshold, run.flagged) == (0.75, 0.8, True)

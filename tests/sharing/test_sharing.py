@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -26,7 +26,7 @@ from digigov.sharing.errors import (
     NotGranted,
     QuotaExceeded,
 )
-from digigov.sharing.models import Grant
+from digigov.sharing.models import Grant, GrantCall
 from digigov.sharing.schemas import Decision, ShareRequestCreate
 from tests.conftest import actor_named
 from tests.sharing.conftest import CODE, PERSONS, persons_csv, publish_persons
@@ -229,6 +229,27 @@ def test_revocation_and_expiry_take_effect_on_the_next_call(
 
 
 @pytest.mark.usefixtures("persons")
+def test_a_reviewer_revokes_any_grant_with_a_reason_and_it_is_audited(
+    session: Session, consumer: Actor, steward: Actor, admin: Actor, reviewer: Actor, auditor: Actor
+) -> None:
+    grant = provisioned(session, consumer, steward, admin)
+    with pytest.raises(BadShareRequest) as blank:
+        service.revoke_grant(session, reviewer, grant_id=grant.id, reason="  ")
+    assert blank.value.message_zh == "撤销授权须说明理由。"
+    with pytest.raises(Forbidden):  # the auditor watches; it does not act
+        service.revoke_grant(session, auditor, grant_id=grant.id, reason="审计发现超范围调用")
+    service.revoke_grant(session, reviewer, grant_id=grant.id, reason=" 审计发现超范围调用 ")
+    assert (grant.state, grant.revoked_by, grant.revoke_reason) == ("revoked", "reviewer", "审计发现超范围调用")
+    event = session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).one()
+    assert (event.kind, event.actor_name, event.target) == (
+        "sharing.grant_ended",
+        "reviewer",
+        f"share_grant:{grant.id}",
+    )
+    assert json.loads(event.detail)["reason"] == "审计发现超范围调用" and audit.verify_chain(session).ok
+
+
+@pytest.mark.usefixtures("persons")
 def test_the_daily_quota_and_the_rate_limit_are_counted(
     session: Session, consumer: Actor, steward: Actor, admin: Actor, reviewer: Actor, settings: Settings
 ) -> None:
@@ -239,15 +260,31 @@ def test_the_daily_quota_and_the_rate_limit_are_counted(
     grant = service.grant_of(session, request)
     assert grant is not None
     service.issue_credential(session, consumer, grant_id=grant.id, today=TODAY)
+    # 15:59:05 China time (07:59:05 UTC); the counters' minutes and days are China's
+    now = datetime.combine(utcnow().date(), time(7, 59, 5))
+
+    def call(at: datetime) -> None:
+        data.lookup(session, settings.home, grant, key=FIRST[ID], caller=CALLER, now=at)
+
     for _ in range(2):
-        data.lookup(session, settings.home, grant, key=FIRST[ID], caller=CALLER, now=utcnow())
+        call(now)
     with pytest.raises(QuotaExceeded) as used_up:
-        data.lookup(session, settings.home, grant, key=FIRST[ID], caller=CALLER, now=utcnow())
+        call(now)
     assert used_up.value.status == 429 and "上限 2 次" in used_up.value.message_zh
     grant.daily_quota, grant.rate_per_minute = 100, 2
     with pytest.raises(QuotaExceeded) as too_fast:
-        data.lookup(session, settings.home, grant, key=FIRST[ID], caller=CALLER, now=utcnow())
+        call(now + timedelta(seconds=50))  # the same minute
     assert "每分钟最多调用 2 次" in too_fast.value.message_zh
+    call(now + timedelta(seconds=60))  # the next minute starts again from zero
+    call(now + timedelta(seconds=61))
+    with pytest.raises(QuotaExceeded):
+        call(now + timedelta(seconds=62))
+    grant.daily_quota, grant.rate_per_minute = 4, 100
+    with pytest.raises(QuotaExceeded):  # 4 calls today, refused ones not counted
+        call(now + timedelta(minutes=5))
+    call(now + timedelta(hours=16, minutes=1))  # 00:00 China time the next day: a new day's quota
+    recorded = session.scalars(select(GrantCall).where(GrantCall.grant_id == grant.id)).all()
+    assert len(recorded) == 5, "refused calls are neither answered nor recorded"
 
 
 @pytest.mark.usefixtures("persons")

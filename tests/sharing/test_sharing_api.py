@@ -121,7 +121,7 @@ GRANT_MATRIX: dict[str, dict[str, int]] = {
     "read": {"admin": 200, "reviewer": 200, "auditor": 200, "steward": 200, "consumer": 200, "inspector": 404},
     "usage": {"admin": 200, "reviewer": 200, "auditor": 200, "steward": 200, "consumer": 200, "inspector": 404},
     "credential": {"admin": 201, "reviewer": 403, "auditor": 403, "steward": 403, "consumer": 201, "inspector": 404},
-    "revoke": {"admin": 200, "reviewer": 403, "auditor": 403, "steward": 200, "consumer": 403, "inspector": 404},
+    "revoke": {"admin": 200, "reviewer": 200, "auditor": 403, "steward": 200, "consumer": 403, "inspector": 404},
 }  # fmt: skip
 
 

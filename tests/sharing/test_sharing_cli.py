@@ -22,7 +22,7 @@ from tests.conftest import actor_named
 from tests.sharing.conftest import CODE, publish_persons
 
 ID, NAME = "公民身份号码", "姓名"
-COMMANDS = [["share"], ["share", "requests"], ["share", "decide"], ["share", "grants"], ["share", "revoke"]]
+COMMANDS = [["share"], *(["share", c] for c in ("requests", "decide", "grants", "revoke", "usage"))]
 
 
 def run(home: Path, *args: str, lang: str = "C.UTF-8") -> tuple[int, str, str]:

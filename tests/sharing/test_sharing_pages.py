@@ -161,10 +161,10 @@ def test_who_sees_which_page_and_form(client: TestClient) -> None:
     page = client.get(grant_url).text
     assert 'id="credential-button"' not in page and 'id="revoke-button"' not in page
     assert 'id="source-decision"' not in client.get(request_url).text
-    # the reviewer sees the grant but neither fetches its credential nor revokes it (that is the admin's)
+    # the reviewer sees the grant and may revoke it, but does not fetch its credential (the consumer's)
     as_user(client, "reviewer", grant_url)
     page = client.get(grant_url).text
-    assert 'id="credential-button"' not in page and 'id="revoke-button"' not in page
+    assert 'id="credential-button"' not in page and 'id="revoke-button"' in page
     # the steward of the source department revokes; the consumer fetches the credential
     as_user(client, "steward", grant_url)
     page = client.get(grant_url).text

@@ -12,6 +12,7 @@ from digigov.core.deps import ActorDep, Id, SessionDep, SettingsDep
 from digigov.core.workflow import WorkState
 from digigov.governance import problem_queries, problems
 from digigov.governance.models import ProblemReport
+from digigov.governance.rows import Viewer
 from digigov.governance.schemas.problems import (
     FixedBody,
     ProblemCreate,
@@ -25,21 +26,22 @@ from digigov.identity import get_department
 router = APIRouter(prefix="/governance", tags=["governance"])
 
 
-def _read(session: Session, problem: ProblemReport) -> ProblemRead:
-    return ProblemRead.of(problem_queries.describe(session, problem))
+def _read(session: Session, viewer: Viewer, problem: ProblemReport) -> ProblemRead:
+    return ProblemRead.of(problem_queries.describe(session, problem, viewer=viewer))
 
 
 @router.post("/problems", response_model=ProblemRead, status_code=status.HTTP_201_CREATED)
 def raise_problem(body: ProblemCreate, session: SessionDep, actor: ActorDep, settings: SettingsDep) -> ProblemRead:
     """Raise a problem against a resource's field (and a key's row); the same open problem is reused."""
     problem = problems.raise_problem(session, actor, home=settings.home, **body.model_dump())
-    return _read(session, problem)
+    return _read(session, Viewer(actor, settings), problem)
 
 
 @router.get("/problems", response_model=list[ProblemRead])
 def list_problems(
     session: SessionDep,
     actor: ActorDep,
+    settings: SettingsDep,
     department_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     resource: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.\-]*$")] = None,
     state: WorkState | None = None,
@@ -60,7 +62,8 @@ def list_problems(
         limit=limit,
         offset=offset,
     )
-    return [_read(session, p) for p in found]
+    viewer = Viewer(actor, settings)
+    return [_read(session, viewer, p) for p in found]
 
 
 @router.get("/problems/statistics", response_model=list[ProblemStatsRead])
@@ -77,20 +80,21 @@ def statistics(
 
 
 @router.post("/problems/escalate", response_model=list[ProblemRead])
-def escalate(session: SessionDep, actor: ActorDep) -> list[ProblemRead]:
+def escalate(session: SessionDep, actor: ActorDep, settings: SettingsDep) -> list[ProblemRead]:
     """Escalate every unanswered problem past its deadline, once each (the platform's daily job)."""
     found = problems.escalate_overdue(session, actor, today=workdays.china_today())
-    return [_read(session, p) for p in found]
+    viewer = Viewer(actor, settings)
+    return [_read(session, viewer, p) for p in found]
 
 
 @router.get("/problems/{problem_id}", response_model=ProblemRead)
-def get_problem(problem_id: Id, session: SessionDep, actor: ActorDep) -> ProblemRead:
+def get_problem(problem_id: Id, session: SessionDep, actor: ActorDep, settings: SettingsDep) -> ProblemRead:
     """One problem with its state, deadline, answer and verification."""
-    return _read(session, problem_queries.get_problem(session, actor, problem_id))
+    return _read(session, Viewer(actor, settings), problem_queries.get_problem(session, actor, problem_id))
 
 
 @router.get("/problems/{problem_id}/steps", response_model=list[ProblemStepRead])
-def steps(problem_id: Id, session: SessionDep, actor: ActorDep) -> list[ProblemStepRead]:
+def steps(problem_id: Id, session: SessionDep, actor: ActorDep, settings: SettingsDep) -> list[ProblemStepRead]:
     """The problem's history, oldest first."""
     return [
         ProblemStepRead(
@@ -102,7 +106,7 @@ def steps(problem_id: Id, session: SessionDep, actor: ActorDep) -> list[ProblemS
             note=s.note,
             at=s.at,
         )
-        for s in problem_queries.problem_steps(session, actor, problem_id)
+        for s in problem_queries.problem_steps(session, actor, problem_id, settings=settings)
     ]
 
 
@@ -114,16 +118,22 @@ def answer_fixed(
     problem = problems.answer_fixed(
         session, actor, problem_id=problem_id, version_number=body.version_number, home=settings.home
     )
-    return _read(session, problem)
+    return _read(session, Viewer(actor, settings), problem)
 
 
 @router.post("/problems/{problem_id}/rejected", response_model=ProblemRead)
-def answer_rejected(problem_id: Id, body: ReasonBody, session: SessionDep, actor: ActorDep) -> ProblemRead:
+def answer_rejected(
+    problem_id: Id, body: ReasonBody, session: SessionDep, actor: ActorDep, settings: SettingsDep
+) -> ProblemRead:
     """Answer that the data is right, with a reason."""
-    return _read(session, problems.answer_rejected(session, actor, problem_id=problem_id, reason=body.reason))
+    problem = problems.answer_rejected(session, actor, problem_id=problem_id, reason=body.reason)
+    return _read(session, Viewer(actor, settings), problem)
 
 
 @router.post("/problems/{problem_id}/extend", response_model=ProblemRead)
-def extend(problem_id: Id, body: ReasonBody, session: SessionDep, actor: ActorDep) -> ProblemRead:
+def extend(
+    problem_id: Id, body: ReasonBody, session: SessionDep, actor: ActorDep, settings: SettingsDep
+) -> ProblemRead:
     """Extend the deadline once, to 10 working days from raising, with a reason."""
-    return _read(session, problems.extend_deadline(session, actor, problem_id=problem_id, reason=body.reason))
+    problem = problems.extend_deadline(session, actor, problem_id=problem_id, reason=body.reason)
+    return _read(session, Viewer(actor, settings), problem)

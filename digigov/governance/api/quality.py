@@ -26,9 +26,12 @@ Number = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
 
 
 @router.get("/resources/{code}/quality", response_model=QualityReportRead)
-def quality_report(code: CodePath, session: SessionDep, actor: ActorDep, number: Number = None) -> QualityReportRead:
+def quality_report(
+    code: CodePath, session: SessionDep, actor: ActorDep, settings: SettingsDep, number: Number = None
+) -> QualityReportRead:
     """The quality report of a version (the newest by default): scores, each rule's counts and sample."""
-    return QualityReportRead.of(reports.quality_report(session, actor, resource_code=code, number=number))
+    report = reports.quality_report(session, actor, resource_code=code, number=number, settings=settings)
+    return QualityReportRead.of(report)
 
 
 @router.post("/resources/{code}/quality/run", response_model=QualityReportRead)
@@ -37,7 +40,7 @@ def run_quality(
 ) -> QualityReportRead:
     """Run the resource's enabled rules on a version now (the newest by default)."""
     run = quality.run_quality(session, actor, home=settings.home, resource_code=code, number=number)
-    return QualityReportRead.of(reports.report_of_run(session, actor, run))
+    return QualityReportRead.of(reports.report_of_run(session, actor, run, settings=settings))
 
 
 @router.get("/resources/{code}/quality/rules", response_model=list[QualityRuleRead])

@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 from digigov.catalog import get_resource
 from digigov.core import workdays, workflow
 from digigov.core.auth import allows
+from digigov.core.config import Settings
 from digigov.core.deps import Id, SessionDep, SettingsDep
 from digigov.core.errors import DigigovError, Invalid
 from digigov.core.templating import render
 from digigov.core.workflow import WorkState
 from digigov.datastore import latest_version
 from digigov.governance import problem_checks, problem_queries, problems
+from digigov.governance.rows import Viewer
 from digigov.identity import get_department
 from digigov.identity.pages import Page, PageDep, check_csrf
 
@@ -96,6 +98,7 @@ def problems_page(
     request: Request,
     session: SessionDep,
     page: PageDep,
+    settings: SettingsDep,
     state: Annotated[str, Query(max_length=20)] = "",
     overdue: bool = False,
     escalated: bool = False,
@@ -110,8 +113,9 @@ def problems_page(
         escalated=True if escalated else None,
         limit=500,
     )
+    viewer = Viewer(page.actor, settings)
     context = {
-        "rows": [problem_queries.describe(session, p, today) for p in found],
+        "rows": [problem_queries.describe(session, p, today, viewer=viewer) for p in found],
         "filters": {"state": state, "overdue": overdue, "escalated": escalated},
         "states": list(WorkState),
         "names": _names(session, {p.department_id for p in found}),
@@ -147,17 +151,19 @@ def problem_page(
     request: Request,
     session: SessionDep,
     page: PageDep,
+    settings: SettingsDep,
     problem_id: Id,
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     """One problem: what, where, deadline, steps, the answer and its verification, and the answer form."""
-    return _detail(request, session, page, problem_id, done=done)
+    return _detail(request, session, page, settings, problem_id, done=done)
 
 
 def _detail(
     request: Request,
     session: Session,
     page: Page,
+    settings: Settings,
     problem_id: int,
     *,
     done: str = "",
@@ -165,11 +171,11 @@ def _detail(
 ) -> Response:
     problem = problem_queries.get_problem(session, page.actor, problem_id)
     item = problem_queries.problem_item(session, problem)
-    described = problem_queries.describe(session, problem)
+    described = problem_queries.describe(session, problem, viewer=Viewer(page.actor, settings))
     context: dict[str, Any] = {
         "p": described,
         "department": get_department(session, problem.department_id).name,
-        "steps": problem_queries.problem_steps(session, page.actor, problem_id),
+        "steps": problem_queries.problem_steps(session, page.actor, problem_id, settings=settings),
         "step_labels": workflow.STEP_LABELS,
         "state_labels": {s.value: s.label for s in WorkState},
         "sources": SOURCE_LABELS,
@@ -200,7 +206,7 @@ def answer_problem(
         with session.begin_nested():
             _answer(session, page, settings.home, problem_id, answer, version_number, reason)
     except DigigovError as error:
-        return _detail(request, session, page, problem_id, error=error)
+        return _detail(request, session, page, settings, problem_id, error=error)
     return RedirectResponse(f"/governance/problems/{problem_id}?done={answer}", status_code=303)
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from digigov.catalog import get_resource
 from digigov.catalog.vocabulary import UpdateCycle
-from digigov.core.deps import SessionDep
+from digigov.core.deps import SessionDep, SettingsDep
 from digigov.core.templating import render
 from digigov.governance import quality, reports
 from digigov.governance.rules import DIMENSION_LABELS, DIMENSIONS
@@ -55,7 +55,9 @@ def trend_page(request: Request, session: SessionDep, page: PageDep, code: str) 
 
 
 @router.get("/governance/quality/{code}/{number}", response_class=HTMLResponse)
-def report_page(request: Request, session: SessionDep, page: PageDep, code: str, number: int) -> Response:
+def report_page(
+    request: Request, session: SessionDep, page: PageDep, settings: SettingsDep, code: str, number: int
+) -> Response:
     """A version's quality report: the score by dimension, each rule's failed/checked rows and its sample."""
-    report = reports.quality_report(session, page.actor, resource_code=code, number=number)
+    report = reports.quality_report(session, page.actor, resource_code=code, number=number, settings=settings)
     return render(request, "governance/quality_report.html", {"report": report, "labels": DIMENSION_LABELS})

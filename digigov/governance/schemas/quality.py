@@ -41,7 +41,8 @@ class ThresholdRead(BaseModel):
 
 
 class RuleResultRead(BaseModel):
-    """One rule's result; `sample` is empty for callers who may not read the resource's rows."""
+    """One rule's result; `sample` is empty for callers who may not read the resource's rows, masked for
+    those who may read them only masked."""
 
     rule: str
     dimension: str
@@ -64,6 +65,7 @@ class QualityReportRead(BaseModel):
     flagged: bool
     checked_at: UtcDateTime
     samples_shown: bool
+    samples_masked: bool
     rules: list[RuleResultRead]
 
     @classmethod
@@ -79,6 +81,7 @@ class QualityReportRead(BaseModel):
             flagged=report.run.flagged,
             checked_at=report.run.created_at,
             samples_shown=report.samples_shown,
+            samples_masked=report.samples_masked,
             rules=[
                 RuleResultRead(
                     rule=r.rule,
@@ -87,7 +90,7 @@ class QualityReportRead(BaseModel):
                     failed_rows=r.failed_rows,
                     score=None if r.error or not r.checked_rows else 1 - r.failed_rows / r.checked_rows,
                     error=r.error,
-                    sample=r.sample if report.samples_shown else [],
+                    sample=report.samples[r.id],
                 )
                 for r in report.results
             ],
