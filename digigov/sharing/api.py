@@ -205,6 +205,7 @@ def _opened(
         raise CredentialRejected(
             "Send the grant's credential in X-Grant-Key.", "请在 X-Grant-Key 头中提供共享授权凭证。"
         )
+    data.record_in_groups(session)  # a data API request reads, then records: nothing else writes in it
     return data.open_grant(session, credential, today=workdays.china_today()), data.Caller(user, issue)
 
 

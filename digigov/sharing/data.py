@@ -361,6 +361,18 @@ def request_digest(grant: Grant, kind: str, request: dict[str, Any]) -> str:
     return _digest({"grant": grant.id, "call": kind, **request})
 
 
+GROUPED = "digigov_share_calls_grouped"
+
+
+def record_in_groups(session: Session) -> None:
+    """Let this session's calls be recorded by the process's group commit: for a request that only reads.
+
+    The data API's routes say so. A session that has written must not (the group's writer would
+    wait for its write lock while it waits for the writer), so scripts and jobs record inline.
+    """
+    session.info[GROUPED] = True
+
+
 def record_call(session: Session, grant: Grant, called: Called, caller: Caller, now: datetime) -> None:
     """Count the call against the grant's limits and record it (usage row and audit event); refused past a limit.
 
@@ -395,9 +407,9 @@ def record_call(session: Session, grant: Grant, called: Called, caller: Caller, 
     limits = _Limits(grant.id, grant.rate_per_minute, grant.daily_quota)
     entry = _Entry(limits, _periods(now), call, _consumer(grant, caller), event)
     bind = session.get_bind()
-    if isinstance(bind, Engine):  # calls of the whole process share a transaction when they come together
+    if isinstance(bind, Engine) and session.info.get(GROUPED):  # calls of the whole process share commits
         group_commit(bind, "share-calls", _write_calls).submit(entry)
-    else:  # a session on a connection's transaction (a test's): recorded in a savepoint of it
+    else:  # a script's or a test's session, which may have written: recorded beside it, in its turn
         with side_transaction(session) as writer:
             (refused,) = _write_calls(writer, [entry])
         if refused is not None:
