@@ -9,21 +9,17 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digigov.core import workdays
 from digigov.core.auth import Actor
 from digigov.core.commands import guarded as _guarded
-from digigov.core.commands import operator
 from digigov.core.commands import ready as _session
 from digigov.core.config import Settings, load_settings
-from digigov.core.errors import NotFound
 from digigov.core.workflow import WorkState
 from digigov.governance import problem_queries, problems
 from digigov.governance.rows import Viewer
-from digigov.identity import actor_for_user
-from digigov.identity.models import User
+from digigov.identity import acting_as
 
 problem_app = typer.Typer(help="Problem data (问题数据): raise, answer, extend, escalate, count.", no_args_is_help=True)
 console = Console()
@@ -34,12 +30,7 @@ Today = Annotated[str | None, typer.Option(help="The day to count from, YYYY-MM-
 
 
 def _actor(session: Session, username: str | None) -> Actor:
-    if username is None:
-        return operator()
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"No user is named {username}.", f"没有名为 {username} 的用户。")
-    return actor_for_user(session, user)
+    return acting_as(session, username)
 
 
 def _day(text: str | None) -> date | None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from digigov.core import audit
 from digigov.core.auth import Actor, Role, require
 from digigov.core.codes import parse_division_code
+from digigov.core.commands import operator
 from digigov.core.db import utcnow
 from digigov.core.errors import Invalid, NotFound
 from digigov.identity import actions as _actions  # noqa: F401  (declares the actions)
@@ -257,3 +258,13 @@ def actor_for_user(session: Session, user: User, token: ApiToken | None = None) 
         token_id=token.id if token else None,
         token_scopes=tuple(token.scope_list) if token else None,
     )
+
+
+def acting_as(session: Session, username: str | None) -> Actor:
+    """Who a command acts as: the named user (`--as`), else the operator as the system."""
+    if username is None:
+        return operator()
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"No user is named {username}.", f"没有名为 {username} 的用户。")
+    return actor_for_user(session, user)

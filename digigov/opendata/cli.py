@@ -14,17 +14,15 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digigov.catalog.models import Resource
 from digigov.core import workdays
 from digigov.core.auth import Actor
-from digigov.core.commands import guarded, operator, ready
+from digigov.core.commands import guarded, ready
 from digigov.core.config import load_settings
-from digigov.core.errors import Invalid, NotFound
-from digigov.identity import actor_for_user
-from digigov.identity.models import User
+from digigov.core.errors import Invalid
+from digigov.identity import acting_as
 from digigov.opendata import applications, feedback, service
 from digigov.opendata.api import data_request_read
 from digigov.opendata.schemas import (
@@ -54,12 +52,7 @@ PAGE = 100
 
 
 def _actor(session: Session, username: str | None) -> Actor:
-    if username is None:
-        return operator()
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"No user is named {username}.", f"没有名为 {username} 的用户。")
-    return actor_for_user(session, user)
+    return acting_as(session, username)
 
 
 def _run(username: str | None, body: Callable[[Session, Actor], T]) -> T:

@@ -14,16 +14,14 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digigov.core import workdays
 from digigov.core.auth import Actor
-from digigov.core.commands import guarded, operator, ready
+from digigov.core.commands import guarded, ready
 from digigov.core.config import load_settings
-from digigov.core.errors import Invalid, NotFound
-from digigov.identity import actor_for_user, get_department
-from digigov.identity.models import User
+from digigov.core.errors import Invalid
+from digigov.identity import acting_as, get_department
 from digigov.sharing import service, usage
 from digigov.sharing.api import grant_read, request_read
 from digigov.sharing.schemas import Decision, RequestState, UsageBy, UsageGroupRead, UsageStatsRead
@@ -51,12 +49,7 @@ class Stage(StrEnum):
 
 
 def _actor(session: Session, username: str | None) -> Actor:
-    if username is None:
-        return operator()
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"No user is named {username}.", f"没有名为 {username} 的用户。")
-    return actor_for_user(session, user)
+    return acting_as(session, username)
 
 
 def _run(by: str | None, body: Callable[[Session, Actor], T]) -> T:
