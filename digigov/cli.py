@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from digigov import serving
 from digigov.catalog import service as catalog
 from digigov.catalog.models import Resource
 from digigov.catalog.schemas import ResourceCreate, ResourceRead
@@ -208,7 +209,7 @@ def serve(
         return
     # each worker builds its own app from the environment; demo mode goes to it the same way
     os.environ["DIGIGOV_DEMO"] = "true" if settings.demo else os.environ.get("DIGIGOV_DEMO", "false")
-    uvicorn.run("digigov.app:worker_app", factory=True, workers=workers, **listen)  # type: ignore[arg-type]
+    serving.serve_workers(str(listen["host"]), int(listen["port"]), workers)
 
 
 @app.command()

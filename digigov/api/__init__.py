@@ -50,15 +50,18 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 def build_router() -> APIRouter:
     """All /api/v1 routes; every error is documented as problem+json."""
     router = APIRouter(prefix="/api/v1", responses=PROBLEMS)
+    # Routes are matched in order, and matching walks every route before the one that fits: the
+    # data API, the busiest by far, comes right after health (a third of a lookup's time was
+    # spent matching it behind 300 routes, stop 15).
     subs = (
         health.router,
+        share_data_router,
         identity_router,
         catalog_router,
         datastore_router,
         governance_router,
         policy_router,
         sharing_router,
-        share_data_router,
         opendata_router,
         operation_router,
         operator_router,

@@ -37,6 +37,10 @@ def utcnow() -> datetime:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for the metadata store; SQLite gets WAL, foreign keys and real BEGINs."""
     if url.startswith("sqlite"):
+        # As many connections as the server has worker threads (40, AnyIO's default): a SQLite
+        # connection costs little, and a request should not queue for one behind the others.
+        if "poolclass" not in kwargs:
+            kwargs.setdefault("pool_size", 40)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _prepare_sqlite(engine)
         return engine

@@ -20,18 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from digigov.catalog.models import Resource
 from digigov.core import audit, workdays
 from digigov.core.auth import Actor, Role
 from digigov.core.db import side_transaction
 from digigov.core.engine import cursor, json_value, quote_name
 from digigov.core.errors import NotFound
 from digigov.core.groupcommit import group_commit
-from digigov.datastore import RowQuery, Version, latest_version, parquet_path, read_rows
+from digigov.datastore import RowQuery, Version, parquet_path, read_rows
 from digigov.datastore.keyed import rows_by_key
 from digigov.governance.masking import Mask, mask_sql, mask_value
 from digigov.identity.service import secret_digest
@@ -39,8 +38,9 @@ from digigov.sharing.changes import Position, read_changes, start_of
 from digigov.sharing.errors import CredentialRejected, GrantClosed, MaskedField, NotGranted, QuotaExceeded
 from digigov.sharing.events import DataCalled
 from digigov.sharing.models import Grant, GrantCall, GrantCounter
+from digigov.sharing.plans import Plan, plan_by_credential, plan_by_id
 from digigov.sharing.schemas import Access, GrantState
-from digigov.sharing.service import effective_state, field_masks
+from digigov.sharing.service import effective_state
 
 ARROW_TYPES = {"integer": pa.int64(), "date": pa.date32(), "timestamp": pa.timestamp("us"), "boolean": pa.bool_()}
 LOOKUP_ROWS = 100  # a key names a few rows; more than this is a query
@@ -76,10 +76,22 @@ class Served:
 
 
 def open_grant(session: Session, credential: str, *, today: date) -> Grant:
-    """The grant a credential opens, if it is provisioned and within its period; refused otherwise."""
-    grant = session.scalar(select(Grant).where(Grant.credential_hash == secret_digest(credential)))
-    if grant is None:
+    """The grant a credential opens, if it is provisioned and within its period; refused otherwise.
+
+    One query (`plans`); the plan it finds serves the session's next call under this grant.
+    """
+    plan = plan_by_credential(session, secret_digest(credential))
+    if plan is None:
         raise CredentialRejected("The grant credential is not known.", "共享授权凭证无效。")
+    _need_open(plan.grant, today)
+    session.info[OPENED] = plan
+    return plan.grant
+
+
+OPENED = "digigov_share_opened_plan"
+
+
+def _need_open(grant: Grant, today: date) -> None:
     state = effective_state(grant, today)
     if state is not GrantState.provisioned:
         why = f"（{grant.revoke_reason}）" if state is GrantState.revoked and grant.revoke_reason else ""
@@ -88,13 +100,22 @@ def open_grant(session: Session, credential: str, *, today: date) -> Grant:
         raise GrantClosed(
             f"Grant {grant.id} starts on {grant.starts_on}.", f"共享授权 {grant.id} 自 {grant.starts_on} 起生效。"
         )
-    return grant
 
 
 def lookup(session: Session, home: Path, grant: Grant, *, key: str, caller: Caller, now: datetime) -> Served:
     """The rows whose key field holds `key` (trimmed text), masked; none is an empty answer, not an error."""
+    served, record = read_lookup(session, home, grant, key=key, caller=caller, now=now)
+    _submit(session, record)
+    return served
+
+
+def read_lookup(
+    session: Session, home: Path, grant: Grant, *, key: str, caller: Caller, now: datetime
+) -> tuple[Served, CallRecord]:
+    """`lookup`, with the call's record still to write (`record_async`): the answer must wait for it."""
     request = {"key": key}
-    version, masks, types = _prepare(session, grant, "lookup", now)
+    plan = prepare(session, grant, "lookup", now)
+    grant, version, masks, types = plan.grant, plan.newest(), plan.masks, plan.types
     if grant.key_field is None:
         raise NotGranted(
             f"Grant {grant.id} names no key to look up by.", f"共享授权 {grant.id} 未指定查询键，不能按键查询。"
@@ -119,14 +140,15 @@ def lookup(session: Session, home: Path, grant: Grant, *, key: str, caller: Call
         records = read_rows(parquet, version.columns, query, rows=version.rows).records
         rows = _masked_records(records, grant, masks, types)
     served = Served(version.number, list(masks), _labels(masks), rows)
-    return _record(session, grant, "lookup", request, served, caller, now)
+    return served, _call_record(plan, "lookup", request, served, caller, now)
 
 
 def verify(
     session: Session, home: Path, grant: Grant, *, values: dict[str, str], caller: Caller, now: datetime
 ) -> Served:
     """核验: does one row hold all these values (trimmed text)? Only yes or no goes back."""
-    version, masks, types = _prepare(session, grant, "verify", now)
+    plan = prepare(session, grant, "verify", now)
+    grant, version, types = plan.grant, plan.newest(), plan.types
     _need_granted(grant, list(values))
     missing = [f for f in values if f not in types]
     if missing:
@@ -137,7 +159,7 @@ def verify(
         sql = f"SELECT EXISTS (SELECT 1 FROM read_parquet(?) WHERE {where})"
         found = con.execute(sql, [str(parquet_path(home, version)), *params]).fetchall()
     served = Served(version.number, list(values), {}, [], match=bool(found[0][0]))
-    return _record(session, grant, "verify", {"values": values}, served, caller, now)
+    return _record(session, plan, "verify", {"values": values}, served, caller, now)
 
 
 def query(
@@ -152,7 +174,8 @@ def query(
     now: datetime,
 ) -> Served:
     """A page of rows in file order after the cursor `after`, filtered by equality on clear fields, masked."""
-    version, masks, types = _prepare(session, grant, "query", now)
+    plan = prepare(session, grant, "query", now)
+    grant, version, masks, types = plan.grant, plan.newest(), plan.masks, plan.types
     _need_granted(grant, list(filters))
     _need_clear(masks, list(filters))
     where = [f"trim(CAST({quote_name(f)} AS VARCHAR)) = ?" for f in filters]
@@ -166,26 +189,35 @@ def query(
     rows = rows[:page]
     served = Served(version.number, list(masks), _labels(masks), rows, rows[-1]["_id"] if more and rows else None)
     request = {"filters": filters, "after": after, "limit": page}
-    return _record(session, grant, "query", request, served, caller, now)
+    return _record(session, plan, "query", request, served, caller, now)
 
 
 def changes(
     session: Session, home: Path, grant: Grant, *, cursor_text: str | None, limit: int, caller: Caller, now: datetime
 ) -> Served:
     """The changed rows of each new version since the cursor (from the grant's start without one), masked."""
-    version, masks, _ = _prepare(session, grant, "changes", now)
+    plan = prepare(session, grant, "changes", now)
+    grant, version, masks = plan.grant, plan.newest(), plan.masks
     at = Position.parse(cursor_text) if cursor_text else start_of(session, grant)
     page = min(max(limit, 1), MAX_PAGE)
     found = read_changes(session, home, grant, masks, at, page)
     rows = [{k: json_value(v) for k, v in row.items()} for row in found.rows]
     served = Served(version.number, list(masks), _labels(masks), rows, cursor=found.cursor)
     request = {"cursor": str(at), "limit": page}
-    return _record(session, grant, "changes", request, served, caller, now)
+    return _record(session, plan, "changes", request, served, caller, now)
 
 
-def _prepare(
-    session: Session, grant: Grant, kind: str, now: datetime
-) -> tuple[Version, dict[str, Mask], dict[str, str]]:
+def prepare(session: Session, grant: Grant, kind: str, now: datetime) -> Plan:
+    """The plan of a call of `kind` under `grant` as the metadata stands; refused when the grant does not allow it.
+
+    The grant is read again with it (the one `open_grant` read, when it opened this call), so the
+    call goes by the grant's row as it is now.
+    """
+    opened = session.info.pop(OPENED, None)
+    plan = opened if isinstance(opened, Plan) and opened.grant.id == grant.id else plan_by_id(session, grant.id)
+    if plan is None:
+        raise NotFound(f"Grant {grant.id} does not exist.", f"共享授权 {grant.id} 不存在。")
+    grant = plan.grant
     if grant.access not in ALLOWED[kind]:
         access = Access(grant.access)
         raise NotGranted(
@@ -193,12 +225,7 @@ def _prepare(
         )
     if kind != "lookup":  # a scan is refused before it runs; a keyed read costs less than the check
         _charge(session, grant, now)
-    version = latest_version(session, grant.resource_id)
-    if version is None:
-        raise NotFound("The resource has no data yet.", "该数据资源尚无数据。")
-    types = {c["name"]: c["type"] for c in version.columns}
-    masks = {name: mask for name, mask in field_masks(session, grant, version).items() if name in types}
-    return version, masks, types
+    return plan
 
 
 def _periods(now: datetime) -> dict[str, str]:
@@ -318,8 +345,16 @@ def _labels(masks: dict[str, Mask]) -> dict[str, str]:
 
 
 def _record(
-    session: Session, grant: Grant, kind: str, request: dict[str, Any], served: Served, caller: Caller, now: datetime
+    session: Session, plan: Plan, kind: str, request: dict[str, Any], served: Served, caller: Caller, now: datetime
 ) -> Served:
+    _submit(session, _call_record(plan, kind, request, served, caller, now))
+    return served
+
+
+def _call_record(
+    plan: Plan, kind: str, request: dict[str, Any], served: Served, caller: Caller, now: datetime
+) -> CallRecord:
+    grant = plan.grant
     response = {
         "version": served.version,
         "rows": served.rows,
@@ -327,21 +362,9 @@ def _record(
         "next": served.next,
         "cursor": served.cursor,
     }
-    record_call(
-        session,
-        grant,
-        Called(
-            kind,
-            served.fields,
-            len(served.rows),
-            served.version,
-            request_digest(grant, kind, request),
-            _digest(response),
-        ),
-        caller,
-        now,
-    )
-    return served
+    digests = request_digest(grant, kind, request), _digest(response)
+    called = Called(kind, served.fields, len(served.rows), served.version, *digests)
+    return call_record(grant, plan.code, called, caller, now)
 
 
 @dataclass(frozen=True)
@@ -373,25 +396,40 @@ def record_in_groups(session: Session) -> None:
     session.info[GROUPED] = True
 
 
-def record_call(session: Session, grant: Grant, called: Called, caller: Caller, now: datetime) -> None:
+def record_call(session: Session, grant: Grant, code: str, called: Called, caller: Caller, now: datetime) -> None:
     """Count the call against the grant's limits and record it (usage row and audit event); refused past a limit.
 
     The rows were read beside other calls; the record takes turns, so the limits are counted inside
     it, exactly: a call that lost the race for the last of the quota is refused and not recorded.
     """
-    code = session.scalars(select(Resource.code).where(Resource.id == grant.resource_id)).one()
-    call = GrantCall(
-        grant_id=grant.id,
-        at=now,
-        kind=called.kind,
-        caller=caller.user,
-        issue=caller.issue,
-        fields=called.fields,
-        rows=called.rows,
-        version_number=called.version,
-        request_hash=called.request_hash,
-        response_hash=called.response_hash,
-    )
+    _submit(session, call_record(grant, code, called, caller, now))
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One call to record: its grant's limits, the periods it counts in, its usage row and audit event."""
+
+    limits: _Limits
+    periods: dict[str, str]
+    call: dict[str, Any]  # the usage row (share_call)
+    actor: Actor
+    event: DataCalled
+
+
+def call_record(grant: Grant, code: str, called: Called, caller: Caller, now: datetime) -> CallRecord:
+    """What recording a call under `grant` of resource `code` writes."""
+    call = {
+        "grant_id": grant.id,
+        "at": now,
+        "kind": called.kind,
+        "caller": caller.user,
+        "issue": caller.issue,
+        "fields": called.fields,
+        "rows": called.rows,
+        "version_number": called.version,
+        "request_hash": called.request_hash,
+        "response_hash": called.response_hash,
+    }
     event = DataCalled(
         grant.id,
         code,
@@ -405,29 +443,45 @@ def record_call(session: Session, grant: Grant, called: Called, caller: Caller, 
         called.response_hash,
     )
     limits = _Limits(grant.id, grant.rate_per_minute, grant.daily_quota)
-    entry = _Entry(limits, _periods(now), call, _consumer(grant, caller), event)
+    return CallRecord(limits, _periods(now), call, _consumer(grant, caller), event)
+
+
+def defer_record(session: Session, record: CallRecord) -> CallRecord | None:
+    """The record itself, to write with `record_async` once the session ends, if its calls go to group commits.
+
+    Otherwise (a session inside an outer transaction: a test's, a script's) it is written now,
+    beside the session's own writes, and None comes back.
+    """
+    if _grouped(session):
+        return record
+    _submit(session, record)
+    return None
+
+
+def _grouped(session: Session) -> bool:
+    return isinstance(session.get_bind(), Engine) and bool(session.info.get(GROUPED))
+
+
+def _submit(session: Session, record: CallRecord) -> None:
     bind = session.get_bind()
-    if isinstance(bind, Engine) and session.info.get(GROUPED):  # calls of the whole process share commits
-        group_commit(bind, "share-calls", _write_calls).submit(entry)
+    if isinstance(bind, Engine) and _grouped(session):  # calls of the whole process share commits
+        group_commit(bind, GROUP, _write_calls).submit(record)
     else:  # a script's or a test's session, which may have written: recorded beside it, in its turn
         with side_transaction(session) as writer:
-            (refused,) = _write_calls(writer, [entry])
+            (refused,) = _write_calls(writer, [record])
         if refused is not None:
             raise refused
 
 
-@dataclass(frozen=True)
-class _Entry:
-    """One call to record: its grant's limits, the periods it counts in, its usage row and audit event."""
-
-    limits: _Limits
-    periods: dict[str, str]
-    call: GrantCall
-    actor: Actor
-    event: DataCalled
+async def record_async(engine: Engine, record: CallRecord) -> None:
+    """Write a call's record in the process's next group commit, awaiting it; refused past a limit."""
+    await group_commit(engine, GROUP, _write_calls).submit_async(record)
 
 
-def _write_calls(writer: Session, entries: Sequence[_Entry]) -> list[BaseException | None]:
+GROUP = "share-calls"
+
+
+def _write_calls(writer: Session, entries: Sequence[CallRecord]) -> list[BaseException | None]:
     """Count, then record, calls in one transaction; a call past its grant's limit is refused, not recorded.
 
     The calls of one grant in one minute are counted with one statement that adds them all and
@@ -450,7 +504,8 @@ def _write_calls(writer: Session, entries: Sequence[_Entry]) -> list[BaseExcepti
         if refused:
             writer.execute(UNCOUNT, {"g": grant_id, "r": refused})
     recorded = [entry for entry, outcome in zip(entries, outcomes, strict=True) if outcome is None]
-    writer.add_all([entry.call for entry in recorded])
+    if recorded:  # one INSERT for them all: usage rows are written once and never change
+        writer.execute(insert(GrantCall.__table__), [entry.call for entry in recorded])
     audit.record_many(writer, [(entry.actor, entry.event) for entry in recorded])
     return outcomes
 

@@ -22,7 +22,6 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digigov.catalog.models import Resource
 from digigov.core.engine import cursor, quote_name, sql_literal
 from digigov.core.errors import NotFound
 from digigov.datastore import Version, parquet_path
@@ -66,7 +65,8 @@ def export(
 ) -> Exported:
     """The granted fields of a version (the newest by default), masked, as one file; the call is recorded."""
     _need_bulk(grant)
-    newest, masks, types = data._prepare(session, grant, "query", now)  # the limits and the newest version
+    plan = data.prepare(session, grant, "query", now)  # the limits and the newest version
+    grant, newest, masks, types = plan.grant, plan.newest(), plan.masks, plan.types
     version = newest if number is None or number == newest.number else _numbered(session, grant, number)
     if version is not newest:  # masks follow the classification of the version served
         types = {c["name"]: c["type"] for c in version.columns}
@@ -77,12 +77,11 @@ def export(
         request_hash = data.request_digest(grant, KIND, {"format": fmt, "version": number})
         # recorded as every call is, with the file's SHA-256 as the response hash, before it is sent
         called = data.Called(KIND, list(masks), rows, version.number, request_hash, sha256)
-        data.record_call(session, grant, called, caller, now)
+        data.record_call(session, grant, plan.code, called, caller, now)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    code = session.get_one(Resource, grant.resource_id).code
-    name = f"{code}-v{version.number}-grant{grant.id}.{fmt}"
+    name = f"{plan.code}-v{version.number}-grant{grant.id}.{fmt}"
     return Exported(path, folder, name, MEDIA[fmt], version.number, rows, sha256)
 
 

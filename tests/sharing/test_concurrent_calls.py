@@ -21,7 +21,7 @@ import uvicorn
 from sqlalchemy import func, select
 
 from digigov.app import create_app
-from digigov.core import migrate, workdays
+from digigov.core import audit, migrate, workdays
 from digigov.core.config import Settings
 from digigov.core.db import make_engine, unit_of_work
 from digigov.demo import load_demo, load_reference_data
@@ -32,7 +32,7 @@ from tests.conftest import DEMO_PASSWORD, actor_named
 from tests.sharing.conftest import CODE, PERSONS, publish_persons
 
 ID = "公民身份号码"
-CALLS, THREADS = 120, 6
+CALLS, THREADS, QUOTA = 120, 6, 40
 
 
 def _free_port() -> int:
@@ -44,6 +44,16 @@ def _free_port() -> int:
 @pytest.fixture
 def served(db_kind: str, tmp_path: Path) -> Iterator[tuple[str, str, object]]:
     """The app on a SQLite file with a provisioned lookup grant: (base URL, credential, engine)."""
+    yield from _serving(db_kind, tmp_path, Decision(approve=True))
+
+
+@pytest.fixture
+def limited(db_kind: str, tmp_path: Path) -> Iterator[tuple[str, str, object]]:
+    """`served`, with a grant of 40 calls a day."""
+    yield from _serving(db_kind, tmp_path, Decision(approve=True, daily_quota=QUOTA))
+
+
+def _serving(db_kind: str, tmp_path: Path, limits: Decision) -> Iterator[tuple[str, str, object]]:
     if db_kind != "sqlite":
         pytest.skip("runs on its own SQLite file, once, in the SQLite half")
     engine = make_engine(f"sqlite:///{tmp_path / 'digigov.db'}")
@@ -60,7 +70,7 @@ def served(db_kind: str, tmp_path: Path) -> Iterator[tuple[str, str, object]]:
                 "purpose": "并发核对", "legal_basis": "《社会保险法》第七十四条"}  # fmt: skip
         request = service.request_share(session, consumer, ShareRequestCreate.model_validate(body), today=_today())
         service.decide_as_source(session, steward, request_id=request.id, decision=Decision(approve=True))
-        service.decide_as_platform(session, reviewer, request_id=request.id, decision=Decision(approve=True))
+        service.decide_as_platform(session, reviewer, request_id=request.id, decision=limits)
         grant = service.grant_of(session, request)
         assert grant is not None
         _, secret = service.issue_credential(session, consumer, grant_id=grant.id, today=_today())
@@ -97,3 +107,35 @@ def test_concurrent_lookups_are_all_answered_and_all_recorded(served: tuple[str,
     assert statuses == [200] * CALLS
     with unit_of_work(engine) as session:  # type: ignore[arg-type]
         assert session.scalar(select(func.count()).select_from(GrantCall)) == CALLS
+
+
+def _calls(base: str, secret: str, keys: list[str]) -> list[int]:
+    def call(key: str) -> int:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            return client.get("/api/v1/share/lookup", params={"key": key}, headers={"X-Grant-Key": secret}).status_code
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        return list(pool.map(call, keys))
+
+
+def test_concurrent_calls_keep_the_audit_chain_whole(served: tuple[str, str, object]) -> None:
+    base, secret, engine = served
+    keys = [str(k) for k in PERSONS.column(ID).to_pylist()[:CALLS]]
+    assert _calls(base, secret, keys) == [200] * CALLS
+    with unit_of_work(engine) as session:  # type: ignore[arg-type]
+        assert audit.verify_chain(session).ok
+        called = (
+            select(func.count()).select_from(audit.AuditRecord).where(audit.AuditRecord.kind == "sharing.data_called")
+        )
+        assert session.scalar(called) == CALLS
+
+
+def test_a_daily_quota_holds_exactly_under_concurrent_calls(limited: tuple[str, str, object]) -> None:
+    base, secret, engine = limited
+    day = workdays.china_today()
+    statuses = _calls(base, secret, [str(k) for k in PERSONS.column(ID).to_pylist()[:CALLS]])
+    if workdays.china_today() != day:
+        pytest.skip("the run crossed midnight (China time): two days' quotas")
+    assert statuses.count(200) == QUOTA and set(statuses) == {200, 429}
+    with unit_of_work(engine) as session:  # type: ignore[arg-type]
+        assert session.scalar(select(func.count()).select_from(GrantCall)) == QUOTA  # refused: not recorded
