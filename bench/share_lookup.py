@@ -1,6 +1,7 @@
 """Keyed lookup through the sharing data API over HTTP, with masks and audit on, against the engine, same run.
 
     python bench/share_lookup.py [--rows 10000000] [--seconds 20] [--connections 4] [--home DIR]
+                                 [--workers 2] [--database postgresql://…/share_bench]
 
 Builds a data home (SQLite metadata) with the demo users and a published 有条件共享 resource of N
 synthetic persons (valid resident ID numbers, names, mobiles, birth dates, regions; generated in
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import httpx
@@ -83,8 +85,8 @@ COPY (
 """
 
 
-def build_home(home: Path, rows: int) -> tuple[Engine, dict[str, float]]:
-    engine = make_engine(f"sqlite:///{home / 'digigov.db'}")
+def build_home(home: Path, rows: int, database: str) -> tuple[Engine, dict[str, Any]]:
+    engine = make_engine(database)
     migrate.upgrade(engine)
     with unit_of_work(engine) as session:
         load_reference_data(session)
@@ -93,7 +95,7 @@ def build_home(home: Path, rows: int) -> tuple[Engine, dict[str, float]]:
     total = " + ".join(f"{w} * {DIGIT.format(p=k + 1)}" for k, w in enumerate(RIC_WEIGHTS))
     start = time.perf_counter()
     duckdb.connect().execute(GENERATE.format(rows=rows, path=csv_path, check=RIC_CHECK, total=total))
-    figures = {"generate_s": time.perf_counter() - start, "csv_mb": csv_path.stat().st_size / 1e6}
+    figures: dict[str, Any] = {"generate_s": time.perf_counter() - start, "csv_mb": csv_path.stat().st_size / 1e6}
     with unit_of_work(engine) as session:
         department = session.scalars(select(Department.id).where(Department.code == "HZ-SJJ")).one()
         body = {
@@ -240,7 +242,7 @@ def served_by_workers(
 ) -> tuple[float, dict[str, float]]:
     """wrk against `digigov serve --workers N` on the same home: health (the baseline) then lookups."""
     port = free_port()
-    env = {**os.environ, "DIGIGOV_HOME": str(home), "DIGIGOV_DEMO": "true"}
+    env = {**os.environ, "DIGIGOV_HOME": str(home), "DIGIGOV_DEMO": "true", "DIGIGOV_DATABASE_URL": args.database}
     command = [str(Path(sys.executable).with_name("digigov")), "serve", "--port", str(port)]
     server = subprocess.Popen([*command, "--workers", str(args.workers)], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -276,20 +278,28 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--home", type=Path)
     parser.add_argument("--workers", type=int, default=2, help="processes of `digigov serve` for the second wrk run")
+    parser.add_argument(
+        "--database",
+        help="metadata store URL (default: SQLite in the home); a PostgreSQL database must be empty or this bench's",
+    )
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="bench-share-") as folder:
         home = args.home or Path(folder)
         saved = home / "bench.json"
-        if args.home and saved.is_file() and json.loads(saved.read_text()).get("rows") == args.rows:
-            figures = json.loads(saved.read_text())
-            engine = make_engine(f"sqlite:///{home / 'digigov.db'}")
+        args.database = Settings(home=home, database_url=args.database).resolved_database_url()
+        before = json.loads(saved.read_text()) if args.home and saved.is_file() else {}
+        if before.get("rows") == args.rows and before.get("database", args.database) == args.database:
+            figures = before
+            engine = make_engine(args.database)
             migrate.upgrade(engine)
             print(f"reusing {home}")
         else:
             home.mkdir(parents=True, exist_ok=True)
-            engine, figures = build_home(home, args.rows)
+            engine, figures = build_home(home, args.rows, args.database)
+            figures["database"] = args.database
             saved.write_text(json.dumps(figures))
+        print(f"metadata store: {engine.dialect.name}")
         print(
             f"{figures['rows']:,} rows: generated in {figures['generate_s']:.1f} s ({figures['csv_mb']:,.0f} MB), "
             f"ingested in {figures['ingest_s']:.1f} s, lookup files {figures['lookups_s']:.1f} s later"
@@ -306,7 +316,7 @@ def main() -> None:
         random.Random(1).shuffle(keys)
         scan, lookup, keyed = engine_alone(home, engine, grant_id, keys)
         in_process = service_in_process(home, engine, grant_id, keys)
-        settings = Settings(home=home, demo=True)
+        settings = Settings(home=home, demo=True, database_url=args.database)
         with serve(settings, engine) as base:
             with httpx.Client(base_url=base, timeout=60) as client:
                 answer = client.get("/api/v1/share/lookup", params={"key": keys[0]}, headers={"X-Grant-Key": secret})

@@ -209,7 +209,7 @@ def serve(
         return
     # each worker builds its own app from the environment; demo mode goes to it the same way
     os.environ["DIGIGOV_DEMO"] = "true" if settings.demo else os.environ.get("DIGIGOV_DEMO", "false")
-    serving.serve_workers(str(listen["host"]), int(listen["port"]), workers)
+    serving.serve_workers(host or settings.host, port or settings.port, workers, settings.resolved_database_url())
 
 
 @app.command()

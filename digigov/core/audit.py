@@ -14,9 +14,10 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from sqlalchemy import DateTime, Integer, String, Text, insert, select, text
+from sqlalchemy import DateTime, Integer, String, Table, Text, insert, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from digigov.core.auth import Actor, Role, declare, require
@@ -123,14 +124,13 @@ def record(session: Session, actor: Actor, event: AuditEvent) -> AuditRecord:
     return record_many(session, [(actor, event)])[0]
 
 
-def record_many(session: Session, events: Sequence[tuple[Actor, AuditEvent]]) -> list[AuditRecord]:
+def record_many(session: Session | Connection, events: Sequence[tuple[Actor, AuditEvent]]) -> list[AuditRecord]:
     """Append events to the chain, in order, in the caller's transaction: one head update for them all."""
     if not events:
         return []
     # The UPDATE takes the head's row lock (PostgreSQL) or the write lock (SQLite) first,
     # so concurrent writers queue here and each sees the hash its predecessor committed.
-    head = text("UPDATE audit_head SET seq = seq + :n WHERE id = 1 RETURNING seq, hash")
-    last, prev_hash = session.execute(head, {"n": len(events)}).one()
+    last, prev_hash = session.execute(TAKE_HEAD, {"n": len(events)}).one()
     rows = []
     for seq, (actor, event) in enumerate(events, start=last - len(events) + 1):
         row = AuditRecord(
@@ -148,9 +148,15 @@ def record_many(session: Session, events: Sequence[tuple[Actor, AuditEvent]]) ->
         rows.append(row)
     # one INSERT for them all, past the unit of work: the records are written once and never change
     columns = [column.key for column in AuditRecord.__table__.columns]
-    session.execute(insert(AuditRecord.__table__), [{key: getattr(row, key) for key in columns} for row in rows])
-    session.execute(text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": prev_hash})
+    session.execute(
+        insert(cast(Table, AuditRecord.__table__)), [{key: getattr(row, key) for key in columns} for row in rows]
+    )
+    session.execute(MOVE_HEAD, {"h": prev_hash})
     return rows
+
+
+TAKE_HEAD = text("UPDATE audit_head SET seq = seq + :n WHERE id = 1 RETURNING seq, hash")
+MOVE_HEAD = text("UPDATE audit_head SET hash = :h WHERE id = 1")
 
 
 @dataclass(frozen=True)

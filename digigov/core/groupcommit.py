@@ -12,7 +12,7 @@ on a file lock beside the database first: SQLite's own wait polls with sleeps of
 two writers that keep committing starve each other (stop 14 measured a p99 of 902 ms with two
 processes); a file lock hands over the moment it is released.
 
-`write(session, items)` returns, per item, None when it was recorded or the error to raise to its
+`write(connection, items)` returns, per item, None when it was recorded or the error to raise to its
 caller (a call refused by a limit); if the transaction fails, every caller in it gets that error.
 """
 
@@ -27,17 +27,17 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from digigov.core.db import make_engine, writes_first
+from digigov.core.db import WRITES_FIRST, make_engine
+from digigov.core.writerprocess import RemoteCommit, remote_address
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Write = Callable[[Session, Sequence[T]], Sequence[BaseException | None]]
+Write = Callable[[Connection, Sequence[T]], Sequence[BaseException | None]]
 MAX_BATCH = 500  # records per transaction at most
 
 
@@ -50,9 +50,12 @@ class _Waiting(Generic[T]):
     error: BaseException | None = None
     loop: asyncio.AbstractEventLoop | None = None
     future: asyncio.Future[None] | None = None
+    then: Callable[[BaseException | None], None] | None = None  # or told, on the writer's thread
 
     def wake(self) -> None:
-        if self.loop is not None and self.future is not None:
+        if self.then is not None:
+            self.then(self.error)
+        elif self.loop is not None and self.future is not None:
             self.loop.call_soon_threadsafe(_settle, self.future, self.error)
         else:
             self.done.set()
@@ -101,6 +104,11 @@ class GroupCommit(Generic[T]):
         assert waiting.future is not None
         await waiting.future
 
+    def submit_then(self, item: T, then: Callable[[BaseException | None], None]) -> None:
+        """Record `item` and return at once; `then(error or None)` runs on the writer's thread after its batch."""
+        self.waiting.put(_Waiting(item, then=then))
+        self._start()
+
     def _start(self) -> None:
         with self.lock:
             if self.thread is None or not self.thread.is_alive():
@@ -125,10 +133,10 @@ class GroupCommit(Generic[T]):
             with self._turn():
                 if self.connection is None:  # outside the pool: it may be empty just when the writer starts
                     url = self.engine.url.render_as_string(hide_password=False)
-                    self.connection = make_engine(url, poolclass=NullPool).connect()
-                with Session(self.connection, expire_on_commit=False) as session, session.begin():
-                    writes_first(session)
-                    outcomes = self.write(session, [w.item for w in batch])
+                    connection = make_engine(url, poolclass=NullPool).connect()
+                    self.connection = connection.execution_options(**{WRITES_FIRST: True})
+                with self.connection.begin():  # a Connection, not a Session: nothing here needs the ORM
+                    outcomes = self.write(self.connection, [w.item for w in batch])
             for waiting, outcome in zip(batch, outcomes, strict=True):
                 waiting.error = outcome
         except Exception as error:  # the transaction failed: every caller in it hears why
@@ -170,15 +178,28 @@ def _lock_file(engine: Engine) -> int | None:
     return os.open(f"{database}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
 
 
-_writers: dict[tuple[int, str], GroupCommit[object]] = {}
+_writers: dict[tuple[int, str, bool], GroupCommit[Any] | RemoteCommit[Any]] = {}
 _writers_lock = threading.Lock()
 
 
-def group_commit(engine: Engine, name: str, write: Write[T]) -> GroupCommit[T]:
-    """The process's writer named `name` for `engine` (made on first use)."""
-    key = (id(engine), name)
+def group_commit(
+    engine: Engine, name: str, write: Write[T], *, local: bool = False
+) -> GroupCommit[T] | RemoteCommit[T]:
+    """The process's writer named `name` for `engine` (made on first use).
+
+    In a worker of `digigov serve --workers N` on SQLite, the writer process's (`writerprocess`),
+    unless `local`: the writer process itself writes locally.
+    """
+    address = remote_address()
+    remote = address is not None and not local and engine.dialect.name == "sqlite"
+    key = (id(engine), name, remote)
     with _writers_lock:
         found = _writers.get(key)
-        if found is None or found.engine is not engine:
-            found = _writers[key] = GroupCommit(engine, write, name)  # type: ignore[arg-type]
-    return found  # type: ignore[return-value]
+        if found is None or (isinstance(found, GroupCommit) and found.engine is not engine):
+            if remote:
+                assert address is not None
+                found = RemoteCommit(address, name, write)
+            else:
+                found = GroupCommit(engine, write, name)
+            _writers[key] = found
+    return found

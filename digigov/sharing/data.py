@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
-from sqlalchemy import insert, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, insert, select, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from digigov.core import audit, workdays
@@ -468,7 +468,7 @@ def _submit(session: Session, record: CallRecord) -> None:
         group_commit(bind, GROUP, _write_calls).submit(record)
     else:  # a script's or a test's session, which may have written: recorded beside it, in its turn
         with side_transaction(session) as writer:
-            (refused,) = _write_calls(writer, [record])
+            (refused,) = _write_calls(writer.connection(), [record])
         if refused is not None:
             raise refused
 
@@ -481,7 +481,7 @@ async def record_async(engine: Engine, record: CallRecord) -> None:
 GROUP = "share-calls"
 
 
-def _write_calls(writer: Session, entries: Sequence[CallRecord]) -> list[BaseException | None]:
+def _write_calls(writer: Connection, entries: Sequence[CallRecord]) -> list[BaseException | None]:
     """Count, then record, calls in one transaction; a call past its grant's limit is refused, not recorded.
 
     The calls of one grant in one minute are counted with one statement that adds them all and
@@ -505,7 +505,7 @@ def _write_calls(writer: Session, entries: Sequence[CallRecord]) -> list[BaseExc
             writer.execute(UNCOUNT, {"g": grant_id, "r": refused})
     recorded = [entry for entry, outcome in zip(entries, outcomes, strict=True) if outcome is None]
     if recorded:  # one INSERT for them all: usage rows are written once and never change
-        writer.execute(insert(GrantCall.__table__), [entry.call for entry in recorded])
+        writer.execute(insert(cast(Table, GrantCall.__table__)), [entry.call for entry in recorded])
     audit.record_many(writer, [(entry.actor, entry.event) for entry in recorded])
     return outcomes
 

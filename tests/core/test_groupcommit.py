@@ -8,24 +8,30 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-from collections.abc import Sequence
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import AuthenticationError
+from multiprocessing.connection import Client
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection, Engine
 
+from digigov.core import writerprocess
 from digigov.core.db import make_engine
+from digigov.core.errors import DigigovError
 from digigov.core.groupcommit import group_commit
 
 
-class Refused(Exception):
-    pass
+class Refused(DigigovError):
+    """A refusal, as the platform's are: it travels back from a writer process as itself."""
 
 
-def _write(session: Session, items: Sequence[int]) -> list[BaseException | None]:
+def _write(session: Connection, items: Sequence[int]) -> list[BaseException | None]:
     """Write every item but refuse negative ones (they are not written)."""
     kept = [n for n in items if n >= 0]
     if kept:
@@ -143,3 +149,81 @@ def test_processes_on_one_sqlite_file_take_turns(tmp_path: Path) -> None:
         worker.join(120)
     assert [worker.exitcode for worker in workers] == [0, 0, 0]
     assert _items(_store(path)) == [n for k in range(3) for n in range(k * 1000, k * 1000 + 300)]
+
+
+def _writer_process(path: str, key: bytes, url: str) -> None:
+    writerprocess.serve(path, key, url)
+
+
+@pytest.fixture
+def writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, Callable[[bool], None]]]:
+    """A writer process for a SQLite file, this process set up as one of its workers: (engine, kill or start)."""
+    db, socket_path, key = tmp_path / "g.db", str(tmp_path / "w.sock"), secrets.token_bytes(32)
+    engine = _store(db)
+    monkeypatch.setenv(writerprocess.SOCKET, socket_path)
+    monkeypatch.setenv(writerprocess.KEY, key.hex())
+    spawn = multiprocessing.get_context("spawn")
+    processes = []
+
+    def start(kill: bool = False) -> None:
+        if kill:
+            processes[-1].kill()
+            processes[-1].join(10)
+            return
+        if Path(socket_path).exists():
+            Path(socket_path).unlink()
+        process = spawn.Process(target=_writer_process, args=(socket_path, key, f"sqlite:///{db}"), daemon=True)
+        process.start()
+        processes.append(process)
+        deadline = time.monotonic() + 30
+        while not Path(socket_path).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    start()
+    yield engine, start
+    for process in processes:
+        process.kill()
+        process.join(10)
+
+
+def test_workers_send_their_items_to_the_writer_process(writer: tuple[Engine, Callable[[bool], None]]) -> None:
+    engine, _ = writer
+    remote = group_commit(engine, "test-remote", _write)
+    assert isinstance(remote, writerprocess.RemoteCommit)
+
+    def submit(n: int) -> str:
+        try:
+            remote.submit(n)
+        except Refused:
+            return "refused"
+        with engine.connect() as other:  # answered: committed
+            return "ok" if other.scalar(text("SELECT count(*) FROM item WHERE n = :n"), {"n": n}) == 1 else "lost"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(submit, [*range(100), -1]))
+    assert outcomes == ["ok"] * 100 + ["refused"]
+
+    async def main() -> None:
+        await asyncio.gather(*(remote.submit_async(n) for n in range(100, 150)))
+
+    asyncio.run(main())
+    assert _items(engine) == list(range(150))
+
+
+def test_a_worker_refuses_what_it_cannot_send_and_reconnects(writer: tuple[Engine, Callable[[bool], None]]) -> None:
+    engine, restart = writer
+    remote = group_commit(engine, "test-reconnect", _write)
+    remote.submit(1)
+    restart(True)  # the writer dies
+    time.sleep(0.2)
+    with pytest.raises(writerprocess.WriterUnavailable):
+        remote.submit(2)
+    restart(False)
+    remote.submit(3)
+    assert _items(engine) == [1, 3]
+
+
+def test_a_client_without_the_key_is_refused(writer: tuple[Engine, Callable[[bool], None]]) -> None:
+    path = os.environ[writerprocess.SOCKET]
+    with pytest.raises(AuthenticationError):
+        Client(path, family="AF_UNIX", authkey=b"not the key")

@@ -7,7 +7,11 @@ real app under uvicorn on a file database, with calls from several threads at on
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +23,7 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 from digigov.app import create_app
 from digigov.core import audit, migrate, workdays
@@ -54,9 +59,28 @@ def limited(db_kind: str, tmp_path: Path) -> Iterator[tuple[str, str, object]]:
 
 
 def _serving(db_kind: str, tmp_path: Path, limits: Decision) -> Iterator[tuple[str, str, object]]:
+    engine, secret = _home(db_kind, tmp_path, limits)
+    port = _free_port()
+    app = create_app(Settings(home=tmp_path, demo=True), engine=engine)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", secret, engine
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        engine.dispose()
+
+
+def _home(db_kind: str, tmp_path: Path, limits: Decision) -> tuple[Engine, str]:
+    """A data home on a SQLite file with a provisioned lookup grant: (engine, credential)."""
     if db_kind != "sqlite":
         pytest.skip("runs on its own SQLite file, once, in the SQLite half")
-    engine = make_engine(f"sqlite:///{tmp_path / 'digigov.db'}")
+    engine = make_engine(Settings(home=tmp_path).resolved_database_url())
     migrate.upgrade(engine)
     with unit_of_work(engine) as session:
         load_reference_data(session)
@@ -74,20 +98,7 @@ def _serving(db_kind: str, tmp_path: Path, limits: Decision) -> Iterator[tuple[s
         grant = service.grant_of(session, request)
         assert grant is not None
         _, secret = service.issue_credential(session, consumer, grant_id=grant.id, today=_today())
-    port = _free_port()
-    app = create_app(Settings(home=tmp_path, demo=True), engine=engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", secret, engine
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        engine.dispose()
+    return engine, secret
 
 
 def _today() -> date:
@@ -139,3 +150,32 @@ def test_a_daily_quota_holds_exactly_under_concurrent_calls(limited: tuple[str, 
     assert statuses.count(200) == QUOTA and set(statuses) == {200, 429}
     with unit_of_work(engine) as session:  # type: ignore[arg-type]
         assert session.scalar(select(func.count()).select_from(GrantCall)) == QUOTA  # refused: not recorded
+
+
+def test_workers_of_digigov_serve_record_every_call_through_their_writer(db_kind: str, tmp_path: Path) -> None:
+    engine, secret = _home(db_kind, tmp_path, Decision(approve=True))
+    port = _free_port()
+    env = {**os.environ, "DIGIGOV_HOME": str(tmp_path), "DIGIGOV_SECRET_KEY": "s" * 40, "LANG": "C.UTF-8"}
+    env.pop("DIGIGOV_DATABASE_URL", None)
+    command = [sys.executable, "-m", "digigov", "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline, ready = time.monotonic() + 60, False
+        while time.monotonic() < deadline and not ready:
+            try:
+                ready = httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) >= 3, "two workers and their writer"
+        keys = [str(k) for k in PERSONS.column(ID).to_pylist()[:CALLS]]
+        assert _calls(base, secret, keys) == [200] * CALLS
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=60)
+    assert "Traceback" not in err
+    with unit_of_work(engine) as session:
+        assert session.scalar(select(func.count()).select_from(GrantCall)) == CALLS
+        assert audit.verify_chain(session).ok
+    engine.dispose()
