@@ -201,7 +201,9 @@ def serve(
 
     settings = _settings(demo)
     web = _guarded(lambda: create_app(settings))  # refuses a bad setting or database here, once
-    listen = {"host": host or settings.host, "port": port or settings.port, "log_level": "warning"}
+    address, number = host or settings.host, port or settings.port
+    _guarded(lambda: serving.check_port(address, number))  # in use: a clear error, not a traceback
+    listen = {"host": address, "port": number, "log_level": "warning"}
     console.print(f"digigov at http://{listen['host']}:{listen['port']}/  (Ctrl+C stops)")
     if workers == 1:
         prepare_to_serve()
@@ -209,7 +211,7 @@ def serve(
         return
     # each worker builds its own app from the environment; demo mode goes to it the same way
     os.environ["DIGIGOV_DEMO"] = "true" if settings.demo else os.environ.get("DIGIGOV_DEMO", "false")
-    serving.serve_workers(host or settings.host, port or settings.port, workers, settings.resolved_database_url())
+    serving.serve_workers(address, number, workers, settings.resolved_database_url())
 
 
 @app.command()

@@ -25,6 +25,7 @@ from multiprocessing.context import SpawnProcess
 from types import FrameType
 
 from digigov.core import writerprocess
+from digigov.core.errors import Conflict
 
 RESTART_PAUSE = 1.0  # seconds before a worker that died is started again
 
@@ -33,7 +34,13 @@ def check_port(host: str, port: int) -> None:
     """Refuse a port another program listens on, before any worker starts (SO_REUSEPORT would not tell)."""
     with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise Conflict(
+                f"Cannot listen on {host}:{port}: {error.strerror}. Stop what uses it or choose --port.",
+                f"无法监听 {host}:{port}（{error.strerror}），请停止占用该端口的程序或用 --port 另选端口。",
+            ) from None
 
 
 def serve_workers(host: str, port: int, workers: int, database_url: str) -> None:

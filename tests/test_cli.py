@@ -269,3 +269,13 @@ def test_serve_with_workers_answers_from_several_processes(home: Path) -> None:
         server.send_signal(signal.SIGINT)
         out, err = server.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in out and "Traceback" not in err
+
+
+def test_serve_refuses_a_port_in_use_with_a_clear_error(home: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        for workers in ("1", "2"):
+            refused = _run(home, "serve", "--demo", "--port", str(port), "--workers", workers)
+            assert refused.returncode == 6 and "choose --port" in refused.stderr and "Traceback" not in refused.stderr
