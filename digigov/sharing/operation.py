@@ -105,6 +105,8 @@ def revoke_licence(session: Session, actor: Actor, *, licence_id: int, reason: s
     licence = get_licence(session, actor, licence_id)
     if licence.state != "active":
         raise IllegalTransition(f"Licence {licence.id} is revoked already.", f"授权运营许可 {licence.id} 已撤销。")
+    if not reason.strip():
+        raise BadShareRequest("A revocation needs its reason.", "撤销须说明理由。")
     licence.state, licence.revoke_reason = "revoked", reason.strip()
     session.flush()
     audit.record(session, actor, LicenceChanged(licence.id, "revoked", licence.revoke_reason))
@@ -249,12 +251,18 @@ def pending_analyses(session: Session, actor: Actor, *, state: str = "pending") 
     return list(session.scalars(select(Analysis).where(Analysis.state == state).order_by(Analysis.id)))
 
 
+def get_analysis(session: Session, actor: Actor, analysis_id: int) -> Analysis:
+    """An analysis with the groups it would release, for a reviewer."""
+    require(actor, "sharing.release.review")
+    found = session.get(Analysis, analysis_id)
+    if found is None:
+        raise NotFound(f"Analysis {analysis_id} does not exist.", f"分析任务 {analysis_id} 不存在。")
+    return found
+
+
 def review_analysis(session: Session, actor: Actor, *, analysis_id: int, release: bool, reason: str = "") -> Analysis:
     """Release a pending analysis's aggregates to its operator, or hold them with a reason."""
-    require(actor, "sharing.release.review")
-    analysis = session.get(Analysis, analysis_id)
-    if analysis is None:
-        raise NotFound(f"Analysis {analysis_id} does not exist.", f"分析任务 {analysis_id} 不存在。")
+    analysis = get_analysis(session, actor, analysis_id)
     if analysis.state != "pending":
         raise IllegalTransition(
             f"Analysis {analysis.id} is {analysis.state}.", f"分析任务 {analysis.id} 已处理（{analysis.state}）。"

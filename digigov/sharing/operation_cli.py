@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -26,6 +25,7 @@ from digigov.sharing.operation_api import analysis_read, licence_read
 from digigov.sharing.schemas import (
     MAX_DAYS,
     AnalysisRead,
+    AnalysisState,
     HoldBody,
     LicenceCreate,
     LicenceCredentialRead,
@@ -42,14 +42,6 @@ AsUser = Annotated[
     str | None,
     typer.Option("--as", metavar="USERNAME", help="Act as this user (default: the operator, as the system)."),
 ]
-
-
-class AnalysisState(StrEnum):
-    """An analysis waits for a reviewer (pending), then is released to its operator or held."""
-
-    pending = "pending"
-    released = "released"
-    held = "held"
 
 
 def _print(read: dict[str, Any] | list[dict[str, Any]], lines: list[str], as_json: bool, none: str = "") -> None:

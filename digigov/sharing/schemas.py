@@ -288,6 +288,18 @@ class AnalysisSpec(BaseModel):
     filters: Annotated[list[Condition], Field(max_length=20)] = Field(default_factory=list)
 
 
+class AnalysisState(StrEnum):
+    """An analysis waits for a reviewer (pending), then is released to its operator or held."""
+
+    pending = "pending"
+    released = "released"
+    held = "held"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待审核", "released": "已发布", "held": "暂缓发布"}[self.value]
+
+
 class AnalysisRead(BaseModel):
     id: int
     licence_id: int

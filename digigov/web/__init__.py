@@ -8,6 +8,7 @@ from digigov.governance.pages import router as governance_pages
 from digigov.identity.pages import router as identity_pages
 from digigov.opendata.pages import router as opendata_pages
 from digigov.policy.pages import router as policy_pages
+from digigov.sharing.operation_pages import router as sharing_operation_pages
 from digigov.sharing.pages import router as sharing_pages
 from digigov.sharing.usage_pages import router as sharing_usage_pages
 from digigov.web import admin, audit, calendar, home, workitems
@@ -24,6 +25,7 @@ def build_pages() -> APIRouter:
         governance_pages,
         sharing_pages,
         sharing_usage_pages,
+        sharing_operation_pages,
         opendata_pages,
         catalog_pages,
         admin.router,
