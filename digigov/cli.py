@@ -40,6 +40,7 @@ from digigov.governance import classification, codetables, conflicts, elements, 
 from digigov.governance import suggest as quality_suggest
 from digigov.governance.api.elements import element_read, run_read
 from digigov.governance.cli import problem_app
+from digigov.governance.rows import Viewer
 from digigov.governance.rules import RuleSet
 from digigov.governance.schemas.classification import ClassificationRead
 from digigov.governance.schemas.elements import ElementCreate
@@ -707,10 +708,12 @@ def element_conflicts(
     def run() -> None:
         settings = _settings()
         with _ready(settings) as session:
+            operator = _operator()
             result = conflicts.find_conflicts(
-                session, _operator(), home=settings.home, element=identifier, key_element=key
+                session, operator, home=settings.home, element=identifier, key_element=key
             )
-            runs = [run_read(session, result.element, r, sample) for r in result.runs]
+            viewer = Viewer(operator, settings)
+            runs = [run_read(session, viewer, result.element, r, sample) for r in result.runs]
             if as_json:
                 _print_json(
                     {

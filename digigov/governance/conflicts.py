@@ -9,6 +9,13 @@ missing value is a completeness problem, not a conflict.
 
 Each pair's run is stored with exact counts and up to `SAMPLE` conflicting keys, so conflicts can be
 followed up; `open_conflict_problems` is the one place that hands new ones to problem data.
+
+Stored conflicts keep both sides' values in clear (the checks compare them and problem data needs
+the authoritative value); they are masked when shown. `shown_sample` is the one reader for
+display, so masking there is enough: each side's values are masked as the datastore masks that
+side's rows for the viewer (`governance.rows.Viewer`: in clear for the side's department and the
+bureau, by field class for everyone else). `conflict_sample` returns the stored rows as they are,
+for services and tests only; no page, API or command shows it.
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ from digigov.governance import actions as _actions  # noqa: F401  (declares the 
 from digigov.governance.elements import get_element, source_resource
 from digigov.governance.errors import FieldNotOfElement, NothingToCompare
 from digigov.governance.events import ConflictsFound
+from digigov.governance.masking import Mask
 from digigov.governance.models import ConflictRun, DataElement, ElementConflict
 from digigov.governance.problems import raise_problem
+from digigov.governance.rows import Shown, Viewer, rows_salt
 
 SAMPLE = 1000  # conflicting keys kept per run; the counts are always exact
 PROBLEMS_PER_CHECK = 100  # new conflicts that open problem items per check; the rest stay recorded
@@ -93,7 +102,8 @@ def open_conflict_problems(
 ) -> list[tuple[ElementConflict, str]]:
     """Raise a problem-data item for each conflict seen for the first time, to the non-authoritative resource.
 
-    The item expects the authoritative value, so only a version carrying it verifies the fix. A
+    The item expects the authoritative value, so only a version carrying it verifies the fix; its
+    description names no value, as free text is not masked where the item is shown. A
     conflict whose row the raise cannot find as written (its key matched only once trimmed and
     upper-cased) is left as a recorded conflict; those are returned with the reason.
     """
@@ -114,9 +124,9 @@ def open_conflict_problems(
                     key_value=conflict.key_value,
                     observed=conflict.other_value,
                     expected=conflict.source_value,
-                    description=(
+                    description=(  # no values: the item's expected and observed values are shown masked
                         f"与权威来源不一致（一数一源）：数据元 {element.identifier}（{element.name}）"
-                        f"应为“{conflict.source_value}”，本资源为“{conflict.other_value}”。"
+                        "的取值与权威来源不同，应为权威来源的值（见期望值）。"
                     ),
                     source="conflict",
                     home=home,
@@ -269,8 +279,58 @@ def _conflicts_of(session: Session, run: ConflictRun, limit: int = SAMPLE) -> li
 
 
 def conflict_sample(session: Session, run: ConflictRun, *, limit: int = 20) -> list[ElementConflict]:
-    """The first conflicting keys a run kept, in key order."""
+    """The first conflicting keys a run kept, in key order, values in clear: not for display (see `shown_sample`)."""
     return _conflicts_of(session, run, limit)
+
+
+@dataclass(frozen=True)
+class ShownConflict:
+    """A stored conflict as one viewer sees it; `position` (1-based, key order) tells masked keys apart."""
+
+    position: int
+    key_value: str | None
+    source_value: str | None
+    other_value: str | None
+    first_seen: bool
+
+
+def shown_sample(session: Session, run: ConflictRun, viewer: Viewer, *, limit: int = 20) -> list[ShownConflict]:
+    """The first conflicting keys a run kept, each side masked as that side's rows are for the viewer.
+
+    The key is on both sides: it is in clear if the viewer sees either side's key field in clear
+    (they hold the same key), else masked by the authoritative side's key field.
+    """
+    source = _shown(session, viewer, run.source_resource_id, run.source_version)
+    other = _shown(session, viewer, run.other_resource_id, run.other_version)
+    clear_key = Mask.clear in (source.mask_of(run.source_key_field), other.mask_of(run.other_key_field))
+    return [
+        ShownConflict(
+            position=n,
+            key_value=c.key_value if clear_key else source.value(run.source_key_field, c.key_value),
+            source_value=_values(source, run.source_field, c.source_value),
+            other_value=_values(other, run.other_field, c.other_value),
+            first_seen=c.first_seen,
+        )
+        for n, c in enumerate(_conflicts_of(session, run, limit), start=1)
+    ]
+
+
+def _shown(session: Session, viewer: Viewer, resource_id: int, number: int) -> Shown:
+    """The masks of one side's compared version for the viewer; a version no longer there is hashed throughout."""
+    version = session.scalar(select(Version).where(Version.resource_id == resource_id, Version.number == number))
+    if version is not None:
+        return viewer.shown(session, version)
+    return Shown({}, {}, lambda: rows_salt(viewer.settings.secret(), resource_id))
+
+
+def _values(shown: Shown, field: str, joined: str) -> str | None:
+    """A side's values (several joined by ' | ') masked one by one, as the rows show each of them."""
+    if shown.mask_of(field) is Mask.clear:
+        return joined
+    masked = [shown.value(field, value) for value in joined.split(" | ")]
+    if all(value is None for value in masked):
+        return None
+    return " | ".join("" if value is None else str(value) for value in masked)
 
 
 def latest_conflicts(session: Session, actor: Actor, *, element: str) -> list[ConflictRun]:

@@ -82,6 +82,17 @@ def values_at_key(parquet: Path, *, field: str, key_field: str, key_value: str, 
         return [row[0] for row in con.execute(sql, [str(parquet), key_value.strip()]).fetchall()]
 
 
+def row_at_key(parquet: Path, *, key_field: str, key_value: str) -> int | None:
+    """The row number (`_id`, counted from 1) of the first row whose key equals `key_value`, if any."""
+    sql = (
+        "SELECT file_row_number + 1 FROM read_parquet(?, file_row_number = true) "
+        f"WHERE {_text(key_field)} = ? ORDER BY file_row_number LIMIT 1"
+    )
+    with engine.cursor() as con:
+        row = con.execute(sql, [str(parquet), key_value.strip()]).fetchone()
+    return int(row[0]) if row else None
+
+
 def passes(validator: str, value: str) -> bool:
     """Whether one value passes a validator, by the same engine SQL that checks columns."""
     with engine.cursor() as con:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -174,7 +175,7 @@ def _masked_verification(shown: Shown, problem: ProblemReport) -> dict[str, Any]
     if verdict is None:
         return None
     reasons: dict[str, Any] = {
-        k: _masked_verdict(shown, problem, str(verdict[k])) for k in ("reason", "reason_zh") if k in verdict
+        k: masked_verdict(shown, problem, str(verdict[k])) for k in ("reason", "reason_zh") if k in verdict
     }
     return {**verdict, "sample": shown.value(problem.field, verdict.get("sample")), **reasons}
 
@@ -183,15 +184,20 @@ def _masked_note(shown: Shown, problem: ProblemReport, step: WorkItemStep) -> st
     """A step's note as the reader sees it: the verifier's quoted values masked, and the problem's own values."""
     note = step.note or ""
     if step.actor_name == VERIFIER_NAME:
-        return _masked_verdict(shown, problem, note)
-    for value in (problem.observed, problem.expected):
+        return masked_verdict(shown, problem, note)
+    return masked_quotes(shown, problem.field, (problem.observed, problem.expected), note)
+
+
+def masked_quotes(shown: Shown, field: str, values: Iterable[str | None], text: str) -> str:
+    """A person's text with the field's `values`, where quoted (“…” or '…'), masked for the reader."""
+    for value in values:
         if value:
             for form in ("“{}”", "'{}'"):
-                note = note.replace(form.format(value), form.format(_shown_text(shown, problem.field, value)))
-    return note
+                text = text.replace(form.format(value), form.format(_shown_text(shown, field, value)))
+    return text
 
 
-def _masked_verdict(shown: Shown, problem: ProblemReport, text: str) -> str:
+def masked_verdict(shown: Shown, problem: ProblemReport, text: str) -> str:
     """A verdict's text with every value it quotes (“…”, '…', and the key after `key_field=`) masked.
 
     The verifier quotes only the field's values, the key and field names (`problem_checks`).
@@ -293,6 +299,8 @@ __all__ = [
     "get_problem",
     "is_overdue",
     "list_problems",
+    "masked_quotes",
+    "masked_verdict",
     "problem_item",
     "problem_statistics",
     "problem_steps",

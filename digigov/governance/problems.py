@@ -26,9 +26,9 @@ from digigov.core.auth import Actor, Role, declare, require
 from digigov.core.db import utcnow
 from digigov.core.errors import IllegalTransition, Invalid, NotFound
 from digigov.core.workflow import OwnedKind, WorkItem, WorkState
-from digigov.datastore import Version, latest_version, parquet_path, reads_clear
+from digigov.datastore import MaskedField, Version, latest_version, parquet_path, reads_clear
 from digigov.governance import problem_checks as checks
-from digigov.governance.masking import Mask
+from digigov.governance.masking import Mask, mask_value
 from digigov.governance.models import ProblemRaise, ProblemReport
 from digigov.governance.problem_events import (
     ProblemEscalated,
@@ -38,14 +38,24 @@ from digigov.governance.problem_events import (
     ProblemRejected,
     ProblemRepeated,
 )
-from digigov.governance.problem_queries import AWAITING, VERIFIER_NAME, existing_raises, get_problem, problem_item
-from digigov.governance.rows import class_masks
+from digigov.governance.problem_queries import (
+    AWAITING,
+    VERIFIER_NAME,
+    existing_raises,
+    get_problem,
+    masked_quotes,
+    masked_verdict,
+    problem_item,
+)
+from digigov.governance.rows import Shown, class_masks
 
 KIND = "governance.problem"
 RESPOND_IN = 5  # working days from raising
 EXTENDED_TO = 10  # working days from raising, once
 SOURCES = ("consumer", "rule", "conflict")
 S = WorkState
+# Masks that leave a key readable enough to find its row by (the others name the row by number only).
+READABLE_MASKS = {Mask.id_number, Mask.name, Mask.phone, Mask.email, Mask.show_last_4}
 STAFF = {Role.platform_admin, Role.data_steward, Role.data_consumer, Role.reviewer, Role.auditor, Role.inspector}
 
 declare(
@@ -122,6 +132,8 @@ def raise_problem(
     resource = get_resource(session, actor, resource_code)
     _check_claim(field, description, key_field, key_value, expected, validator, source, rule_id)
     version = _raised_version(session, resource, version_number)
+    if source == "consumer":  # rules and conflict checks name rows the platform found, not guesses
+        _refuse_masked_key(session, actor, resource, version, key_field)
     claim = checks.Claim(field, key_field, _strip(key_value), observed, expected, validator)
     claim = _confirmed(home, version, claim, quote_values=_sees_clear(session, actor, resource, version, field))
     existing = _open_duplicate(session, resource.id, claim, source, rule_id)
@@ -136,10 +148,10 @@ def raise_problem(
         session,
         actor,
         kind=KIND,
-        subject=_subject(resource, claim),
+        subject=_subject(session, home, resource, version, claim),
         department_id=resource.department_id,
         due_in_working_days=RESPOND_IN,
-        detail=description.strip(),
+        detail=_stored_text(_stored(session, version), claim, description.strip()),
         today=today,
         owner=__name__,
     )
@@ -261,8 +273,69 @@ def _sees_clear(session: Session, actor: Actor, resource: Resource, version: Ver
     return reads_clear(actor, resource) or class_masks(session, version).get(field) is Mask.clear
 
 
-def _subject(resource: Resource, claim: checks.Claim) -> str:
-    where = f"{claim.key_field}={claim.key_value} 的" if claim.key_field else "整列"
+def _refuse_masked_key(
+    session: Session, actor: Actor, resource: Resource, version: Version, key_field: str | None
+) -> None:
+    """Refuse a row named by a field masked for the raiser, exactly as a filter on that field is refused.
+
+    Whether a row with the key exists would tell the raiser whether the rows hold that value (the
+    answer differs for an existing and a missing key), so the row is never looked up. A key field
+    the version does not have is left to `_confirmed`, which names the fields there are.
+    """
+    if key_field is None or key_field not in {str(c["name"]) for c in version.columns}:
+        return
+    if _sees_clear(session, actor, resource, version, key_field):
+        return
+    raise MaskedField(
+        f"Field {key_field} is masked for you; a problem cannot name its row by it. "
+        "Name the row by a field shown in clear, or ask the owning department.",
+        f"数据项 {key_field} 对您为脱敏数据，不能作为问题数据的主键；请改用明文数据项指定记录，或向数源部门申请。",
+    )
+
+
+def _stored(session: Session, version: Version) -> Shown:
+    """The masks of texts the work item keeps: each field's class mask, as staff outside the department see it.
+
+    A work item's subject and notes are one stored text shown to everyone who sees the item (the
+    assignee department, the raiser's department, auditors, the audit log), most of whom see the rows
+    masked, so they carry values only as the class masks them. A hash needs the platform's secret,
+    which the service is not given, and an unsalted hash of an ID number is easily reversed, so a
+    hashed field's value is kept redacted (Ranger's MASK: only the kind of each character is left).
+    """
+    masks: dict[str, Mask] = {n: Mask.redact if m is Mask.hash else m for n, m in class_masks(session, version).items()}
+    return Shown(masks, {str(c["name"]): "string" for c in version.columns}, lambda: "")
+
+
+def _stored_text(stored: Shown, claim: checks.Claim, text: str) -> str:
+    """A person's text (a description, a reason) as the work item keeps it: the claim's values masked.
+
+    The key, wherever it appears, and the field's observed and expected values, where quoted.
+    """
+    if claim.key_field and claim.key_value:
+        key = stored.value(claim.key_field, claim.key_value)
+        text = text.replace(claim.key_value, "" if key is None else str(key))
+    return masked_quotes(stored, claim.field, (claim.observed, claim.expected), text)
+
+
+def _subject(session: Session, home: Path, resource: Resource, version: Version, claim: checks.Claim) -> str:
+    """The work item's subject: the resource, the row and the field, with no value the key's class masks.
+
+    A key in clear by its class is quoted as it is (`统一社会信用代码=91330…`), as before. A masked key
+    is quoted as staff outside the department see it (`公民身份号码=330102********123X`), followed by
+    its row number: together they let the assignee find the row at once on the data page, while the
+    raiser's department and auditors, who see the same subject, learn nothing the masked rows do not
+    show them. A key whose mask keeps nothing readable (hash, null, year only) is named by its row
+    number alone. The assignee sees the key in clear on the problem's own page.
+    """
+    where = "整列"
+    if claim.key_field is not None and claim.key_value is not None:
+        mask = class_masks(session, version).get(claim.key_field, Mask.hash)
+        key = f"{claim.key_field}={claim.key_value}"
+        if mask is not Mask.clear:
+            row = checks.row_at_key(parquet_path(home, version), key_field=claim.key_field, key_value=claim.key_value)
+            shown = mask_value(mask, claim.key_value, "string", "") if mask in READABLE_MASKS else None
+            key = f"第 {row} 行" if shown is None else f"{claim.key_field}={shown}（第 {row} 行）"
+        where = f"{key} 的"
     return f"{resource.title}：{where}“{claim.field}”有误"[:300]
 
 
@@ -343,11 +416,17 @@ def answer_fixed(
     problem.fixed_version_id, problem.answered_by, problem.answered_on = version.id, actor.username, today
     problem.verified, problem.verification = verdict.passed, verdict.as_json()
     action = "verify" if verdict.passed else "reject"
-    workflow.move_item(session, VERIFIER, item_id=item.id, action=action, note=verdict.reason_zh, owner=__name__)
+    stored = _stored(session, raised)
+    note = masked_verdict(stored, problem, verdict.reason_zh)
+    workflow.move_item(session, VERIFIER, item_id=item.id, action=action, note=note, owner=__name__)
     problem.closed_on = today if verdict.passed else None
     session.flush()
     audit.record(
-        session, actor, ProblemFixAnswered(problem.id, item.id, version_number, verdict.passed, verdict.reason)
+        session,
+        actor,
+        ProblemFixAnswered(
+            problem.id, item.id, version_number, verdict.passed, masked_verdict(stored, problem, verdict.reason)
+        ),
     )
     return problem
 
@@ -365,7 +444,9 @@ def answer_rejected(
     problem, item = _answerable(session, actor, problem_id)
     if not reason.strip():
         raise Invalid("A rejection needs a reason.", "不予整改须说明理由。")
-    workflow.move_item(session, actor, item_id=item.id, action="return", note=reason.strip(), owner=__name__)
+    raised = session.get_one(Version, problem.version_id)
+    stored = _stored_text(_stored(session, raised), _claim(problem), reason.strip())
+    workflow.move_item(session, actor, item_id=item.id, action="return", note=stored, owner=__name__)
     problem.answer, problem.answer_reason = "rejected", reason.strip()
     problem.answered_by, problem.answered_on = actor.username, today or workdays.china_today()
     session.flush()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from digigov.core.deps import ActorDep, SessionDep, SettingsDep
 from digigov.governance import codetables, conflicts, elements
 from digigov.governance.models import CodeTable, ConflictRun, DataElement
+from digigov.governance.rows import Viewer
 from digigov.governance.schemas.elements import (
     ELEMENT_ID,
     CodeTableRead,
@@ -106,11 +107,12 @@ def find_conflicts(
     result = conflicts.find_conflicts(
         session, actor, home=settings.home, element=identifier, key_element=body.key_element
     )
+    viewer = Viewer(actor, settings)
     return ConflictReport(
         element=result.element.identifier,
         key_element=result.key_element,
         conflicts=result.conflicts,
-        runs=[run_read(session, result.element, run, sample) for run in result.runs],
+        runs=[run_read(session, viewer, result.element, run, sample) for run in result.runs],
         skipped=[SkippedRead(resource=s.resource, reason=s.reason) for s in result.skipped],
     )
 
@@ -120,16 +122,18 @@ def latest_conflicts(
     identifier: ElementId,
     session: SessionDep,
     actor: ActorDep,
+    settings: SettingsDep,
     sample: Annotated[int, Query(ge=0, le=conflicts.SAMPLE)] = 20,
 ) -> list[ConflictRunRead]:
     """The newest comparison of each resource with the authoritative source that the caller may see."""
     element = elements.get_element(session, actor, identifier)
     runs = conflicts.latest_conflicts(session, actor, element=identifier)
-    return [run_read(session, element, run, sample) for run in runs]
+    viewer = Viewer(actor, settings)
+    return [run_read(session, viewer, element, run, sample) for run in runs]
 
 
-def run_read(session: Session, element: DataElement, run: ConflictRun, sample: int) -> ConflictRunRead:
-    """A stored run with resource codes and the first `sample` conflicting keys."""
+def run_read(session: Session, viewer: Viewer, element: DataElement, run: ConflictRun, sample: int) -> ConflictRunRead:
+    """A stored run with resource codes and the first `sample` conflicting keys, masked for the viewer."""
     codes = conflicts.resource_codes(session, run)
     return ConflictRunRead(
         id=run.id,
@@ -147,7 +151,7 @@ def run_read(session: Session, element: DataElement, run: ConflictRun, sample: i
         conflicts=run.conflicts,
         found_by=run.found_by,
         found_at=run.found_at,
-        sample=[ConflictRead.model_validate(c) for c in conflicts.conflict_sample(session, run, limit=sample)],
+        sample=[ConflictRead.model_validate(c) for c in conflicts.shown_sample(session, run, viewer, limit=sample)],
     )
 
 

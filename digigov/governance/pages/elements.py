@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from digigov.catalog.vocabulary import FieldType
 from digigov.core.auth import allows
+from digigov.core.config import Settings
 from digigov.core.deps import SessionDep, SettingsDep
 from digigov.core.errors import DigigovError
 from digigov.core.templating import render
 from digigov.governance import codetables, conflicts, elements
 from digigov.governance.models import DataElement
+from digigov.governance.rows import Viewer
 from digigov.identity.pages import Page, PageDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -53,20 +55,25 @@ def dictionary_page(request: Request, session: SessionDep, page: PageDep, q: Sho
 
 
 @router.get("/governance/elements/{identifier}", response_class=HTMLResponse)
-def element_page(request: Request, session: SessionDep, page: PageDep, identifier: str, done: str = "") -> Response:
+def element_page(
+    request: Request, session: SessionDep, page: PageDep, settings: SettingsDep, identifier: str, done: str = ""
+) -> Response:
     """An element: definition, standard, code table, authoritative source, usage and the latest conflicts."""
     element = elements.get_element(session, page.actor, identifier)
-    return render(request, "governance/element.html", _element_context(session, page, element) | {"done": done})
+    context = _element_context(session, page, settings, element) | {"done": done}
+    return render(request, "governance/element.html", context)
 
 
-def _element_context(session: Session, page: Page, element: DataElement) -> dict[str, Any]:
+def _element_context(session: Session, page: Page, settings: Settings, element: DataElement) -> dict[str, Any]:
+    """The element page's context; conflicts are masked for the viewer as each side's rows are."""
     runs = conflicts.latest_conflicts(session, page.actor, element=element.identifier)
+    viewer = Viewer(page.actor, settings)
     return {
         "e": element,
         "source": elements.source_resource(session, element),
         "usage": elements.element_usage(session, page.actor, element=element.identifier),
         "runs": [
-            (run, conflicts.resource_codes(session, run), conflicts.conflict_sample(session, run)) for run in runs
+            (run, conflicts.resource_codes(session, run), conflicts.shown_sample(session, run, viewer)) for run in runs
         ],
         "keys": [k for k in elements.list_elements(session, page.actor) if k.identifier != element.identifier],
         "slug": codetables.slug,
@@ -108,7 +115,7 @@ def element_action(
             steps[action]()
     except DigigovError as error:
         element = elements.get_element(session, page.actor, identifier)
-        context = _element_context(session, page, element) | {"error": error.message_zh, "done": ""}
+        context = _element_context(session, page, settings, element) | {"error": error.message_zh, "done": ""}
         return render(request, "governance/element.html", context, status=error.status)
     return RedirectResponse(f"/governance/elements/{identifier}?done={action}", status_code=303)
 

@@ -113,10 +113,13 @@ class CodeTableRead(CodeTableSummary):
 
 
 class ConflictRead(BaseModel):
+    """One conflicting key, each side masked for the caller as its resource's rows are (None: masked to nothing)."""
+
     model_config = ConfigDict(from_attributes=True)
-    key_value: str
-    source_value: str
-    other_value: str
+    position: int  # 1-based in key order: tells keys apart when they are masked
+    key_value: str | None
+    source_value: str | None
+    other_value: str | None
     first_seen: bool
 
 
