@@ -132,10 +132,14 @@ def raise_problem(
     resource = get_resource(session, actor, resource_code)
     _check_claim(field, description, key_field, key_value, expected, validator, source, rule_id)
     version = _raised_version(session, resource, version_number)
-    if source == "consumer":  # rules and conflict checks name rows the platform found, not guesses
+    clear = _sees_clear(session, actor, resource, version, field)
+    guessed = source == "consumer"  # rules and conflict checks name rows and values the platform found
+    if guessed:
         _refuse_masked_key(session, actor, resource, version, key_field)
+        if not clear:
+            _refuse_masked_observed(field, observed)
     claim = checks.Claim(field, key_field, _strip(key_value), observed, expected, validator)
-    claim = _confirmed(home, version, claim, quote_values=_sees_clear(session, actor, resource, version, field))
+    claim = _confirmed(home, version, claim, quote_values=clear, judge_hidden=clear or not guessed)
     existing = _open_duplicate(session, resource.id, claim, source, rule_id)
     if existing is not None:
         _add_raise(session, actor, existing)
@@ -226,10 +230,15 @@ def _raised_version(session: Session, resource: Resource, number: int | None) ->
     return found
 
 
-def _confirmed(home: Path, version: Version, claim: checks.Claim, *, quote_values: bool) -> checks.Claim:
+def _confirmed(
+    home: Path, version: Version, claim: checks.Claim, *, quote_values: bool, judge_hidden: bool = True
+) -> checks.Claim:
     """The claim with the value the version really holds; refused when the version does not bear it out.
 
     A refusal quotes the value found only when `quote_values` (the raiser sees the rows in clear).
+    Without `judge_hidden`, a claim is not refused for what only the clear value shows (it already
+    is the expected value, it passes the claimed check): for a raiser who sees the field masked,
+    the refusal would tell what the hidden value is, one guess at a time. The owner verifies.
     """
     columns = [c["name"] for c in version.columns]
     for name in (claim.field, claim.key_field):
@@ -255,12 +264,12 @@ def _confirmed(home: Path, version: Version, claim: checks.Claim, *, quote_value
             f"The value at {key} {found}, not '{claim.observed.strip()}'.",
             f"{key} 的值{found_zh}，而不是“{claim.observed.strip()}”。",
         )
-    if claim.expected is not None and claim.expected.strip() == actual:
+    if judge_hidden and claim.expected is not None and claim.expected.strip() == actual:
         raise Invalid(
             f"The value at {key} already is the expected value '{claim.expected.strip()}'.",
             f"{key} 的值已经是应有值“{claim.expected.strip()}”。",
         )
-    if claim.validator is not None and actual and checks.passes(claim.validator, actual):
+    if judge_hidden and claim.validator is not None and actual and checks.passes(claim.validator, actual):
         raise Invalid(
             f"The value at {key} passes the {claim.validator} check; describe what else is wrong without a validator.",
             f"{key} 的值通过了{checks.VALIDATOR_LABELS[claim.validator]}；如有其他问题请不选校验规则再描述。",
@@ -291,6 +300,19 @@ def _refuse_masked_key(
         "Name the row by a field shown in clear, or ask the owning department.",
         f"数据项 {key_field} 对您为脱敏数据，不能作为问题数据的主键；请改用明文数据项指定记录，或向数源部门申请。",
     )
+
+
+def _refuse_masked_observed(field: str, observed: str | None) -> None:
+    """Refuse an observed value quoted for a field masked for the raiser: comparing it with the row is an oracle.
+
+    A raiser who sees the field masked cannot have observed its value, and "the value is another"
+    would tell them whether a guess is right. The value they expect may still be given.
+    """
+    if observed is not None:
+        raise MaskedField(
+            f"Field {field} is masked for you; give the value it should have, not the one it has.",
+            f"数据项 {field} 对您为脱敏数据，不能填写其现有值；可填写应有值或用文字描述问题。",
+        )
 
 
 def _stored(session: Session, version: Version) -> Shown:
