@@ -18,7 +18,6 @@ caller (a call refused by a limit); if the transaction fails, every caller in it
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import logging
 import os
@@ -26,12 +25,13 @@ import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
+from digigov.core.committing import Submits, Then
 from digigov.core.db import WRITES_FIRST, make_engine
 from digigov.core.writerprocess import RemoteCommit, remote_address
 
@@ -43,34 +43,14 @@ MAX_BATCH = 500  # records per transaction at most
 
 @dataclass
 class _Waiting(Generic[T]):
-    """An item and how its caller waits: a thread on `done`, a coroutine on `future` in `loop`."""
+    """An item and whom to tell once its batch is committed or has failed."""
 
     item: T
-    done: threading.Event = field(default_factory=threading.Event)
+    then: Then
     error: BaseException | None = None
-    loop: asyncio.AbstractEventLoop | None = None
-    future: asyncio.Future[None] | None = None
-    then: Callable[[BaseException | None], None] | None = None  # or told, on the writer's thread
-
-    def wake(self) -> None:
-        if self.then is not None:
-            self.then(self.error)
-        elif self.loop is not None and self.future is not None:
-            self.loop.call_soon_threadsafe(_settle, self.future, self.error)
-        else:
-            self.done.set()
 
 
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():  # the request was cancelled (the client left): the item was still written
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
-
-
-class GroupCommit(Generic[T]):
+class GroupCommit(Submits[T]):
     """One writer thread for `engine` that writes waiting items with `write`, in batches."""
 
     def __init__(self, engine: Engine, write: Write[T], name: str) -> None:
@@ -81,32 +61,9 @@ class GroupCommit(Generic[T]):
         self.turns = _lock_file(engine)
         self.connection: Connection | None = None  # the writer's own: never waits on the pool
 
-    def submit(self, item: T) -> None:
-        """Record `item`; return once it is committed, or raise the error that kept it out."""
-        waiting = _Waiting(item)
-        self.waiting.put(waiting)
-        self._start()
-        waiting.done.wait()
-        if waiting.error is not None:
-            raise waiting.error
-
-    async def submit_async(self, item: T) -> None:
-        """`submit` for a coroutine: the event loop serves other requests while the batch commits.
-
-        A request that awaits here holds no thread: under load, the commit's writer competes
-        for the interpreter lock with the requests actually computing, not with a thread per
-        waiting request (each of which it would wait behind, up to the switch interval).
-        """
-        loop = asyncio.get_running_loop()
-        waiting = _Waiting(item, loop=loop, future=loop.create_future())
-        self.waiting.put(waiting)
-        self._start()
-        assert waiting.future is not None
-        await waiting.future
-
-    def submit_then(self, item: T, then: Callable[[BaseException | None], None]) -> None:
+    def submit_then(self, item: T, then: Then) -> None:
         """Record `item` and return at once; `then(error or None)` runs on the writer's thread after its batch."""
-        self.waiting.put(_Waiting(item, then=then))
+        self.waiting.put(_Waiting(item, then))
         self._start()
 
     def _start(self) -> None:
@@ -146,7 +103,7 @@ class GroupCommit(Generic[T]):
                 waiting.error = error
         finally:
             for waiting in batch:
-                waiting.wake()
+                waiting.then(waiting.error)
 
     def _reconnect(self) -> None:
         """Drop the writer's connection after a failure (the next batch connects afresh)."""

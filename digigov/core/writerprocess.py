@@ -15,7 +15,6 @@ refused too: the caller is never told a call was recorded when that is not known
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import logging
@@ -23,12 +22,12 @@ import os
 import pickle
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, InvalidStateError
 from multiprocessing.connection import Client, Connection, Listener
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
+from digigov.core.committing import Submits, Then
 from digigov.core.errors import DigigovError, NotReady
 
 log = logging.getLogger(__name__)
@@ -69,7 +68,7 @@ def serve(path: str, key: bytes, url: str) -> None:
 def _serve_worker(conn: Connection, engine: Engine, group_commit: Callable[..., Any]) -> None:
     sending = threading.Lock()
 
-    def answer(number: int) -> Callable[[BaseException | None], None]:
+    def answer(number: int) -> Then:
         def then(error: BaseException | None) -> None:
             if error is not None and not isinstance(error, DigigovError):  # may not pickle; the worker logs it
                 error = WriterUnavailable(f"Writing failed: {error}", f"写入失败：{error}")
@@ -89,7 +88,7 @@ def _serve_worker(conn: Connection, engine: Engine, group_commit: Callable[..., 
         conn.close()
 
 
-class RemoteCommit(Generic[T]):
+class RemoteCommit(Submits[T]):
     """`GroupCommit`'s interface in a worker: items go to the writer process, answers come back."""
 
     def __init__(self, address: tuple[str, bytes], name: str, write: Callable[..., Any]) -> None:
@@ -97,38 +96,10 @@ class RemoteCommit(Generic[T]):
         self.lock = threading.Lock()
         self.conn: Connection | None = None
         self.numbers = itertools.count(1)
-        self.waiting: dict[int, Callable[[BaseException | None], None]] = {}
+        self.waiting: dict[int, Then] = {}
 
-    def submit(self, item: T) -> None:
-        """Record `item`; return once the writer process has committed it, or raise why it did not."""
-        done, outcome = threading.Event(), []
-
-        def then(error: BaseException | None) -> None:
-            outcome.append(error)
-            done.set()
-
-        self._send(item, then)
-        done.wait()
-        if outcome[0] is not None:
-            raise outcome[0]
-
-    async def submit_async(self, item: T) -> None:
-        """`submit` for a coroutine."""
-        answered: Future[None] = Future()
-
-        def then(error: BaseException | None) -> None:
-            try:
-                if error is None:
-                    answered.set_result(None)
-                else:
-                    answered.set_exception(error)
-            except InvalidStateError:  # the request was cancelled (the client left)
-                pass
-
-        self._send(item, then)
-        await asyncio.wrap_future(answered)
-
-    def _send(self, item: T, then: Callable[[BaseException | None], None]) -> None:
+    def submit_then(self, item: T, then: Then) -> None:
+        """Send `item` to the writer process; `then(error or None)` runs once it answers (or cannot)."""
         with self.lock:
             number = next(self.numbers)
             try:

@@ -452,20 +452,22 @@ def defer_record(session: Session, record: CallRecord) -> CallRecord | None:
     Otherwise (a session inside an outer transaction: a test's, a script's) it is written now,
     beside the session's own writes, and None comes back.
     """
-    if _grouped(session):
+    if _grouped(session) is not None:
         return record
     _submit(session, record)
     return None
 
 
-def _grouped(session: Session) -> bool:
-    return isinstance(session.get_bind(), Engine) and bool(session.info.get(GROUPED))
+def _grouped(session: Session) -> Engine | None:
+    """The engine whose group commit records the session's calls; None when they are recorded inline."""
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) and session.info.get(GROUPED) else None
 
 
 def _submit(session: Session, record: CallRecord) -> None:
-    bind = session.get_bind()
-    if isinstance(bind, Engine) and _grouped(session):  # calls of the whole process share commits
-        group_commit(bind, GROUP, _write_calls).submit(record)
+    engine = _grouped(session)
+    if engine is not None:  # calls of the whole process share commits
+        group_commit(engine, GROUP, _write_calls).submit(record)
     else:  # a script's or a test's session, which may have written: recorded beside it, in its turn
         with side_transaction(session) as writer:
             (refused,) = _write_calls(writer.connection(), [record])

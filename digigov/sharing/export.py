@@ -29,8 +29,8 @@ from digigov.governance.masking import Mask, mask_sql
 from digigov.sharing import data
 from digigov.sharing.errors import NotGranted
 from digigov.sharing.models import Grant
+from digigov.sharing.plans import served_fields
 from digigov.sharing.schemas import Access
-from digigov.sharing.service import field_masks
 
 Format = Literal["csv", "parquet"]
 KIND = "export"
@@ -69,8 +69,7 @@ def export(
     grant, newest, masks, types = plan.grant, plan.newest(), plan.masks, plan.types
     version = newest if number is None or number == newest.number else _numbered(session, grant, number)
     if version is not newest:  # masks follow the classification of the version served
-        types = {c["name"]: c["type"] for c in version.columns}
-        masks = {name: mask for name, mask in field_masks(session, grant, version).items() if name in types}
+        masks, types = served_fields(session, grant, version)
     folder = Path(tempfile.mkdtemp(prefix="digigov-share-export-"))
     try:
         path, rows, sha256 = _write(home, version, grant, masks, types, fmt, folder)

@@ -125,9 +125,15 @@ def _make(session: Session, grant_row: dict[str, Any], first: Any) -> Plan:
     decoded = {k: json.loads(v) if k in JSON_COLUMNS and v is not None else v for k, v in grant_row.items()}
     grant = Grant(**decoded)  # transient: never added to a session, read only
     version = _copy(session.get_one(Version, first.newest_version_id)) if first.newest_version_id is not None else None
+    masks, types = served_fields(session, grant, version)
+    return Plan(grant, first.resource_code, version, masks, types)
+
+
+def served_fields(session: Session, grant: Grant, version: Version | None) -> tuple[dict[str, Mask], dict[str, str]]:
+    """The granted fields `version` has with their masks on it, and every field of it with its type."""
     types = {c["name"]: c["type"] for c in version.columns} if version is not None else {}
     masks = {name: mask for name, mask in field_masks(session, grant, version).items() if name in types}
-    return Plan(grant, first.resource_code, version, masks, types)
+    return masks, types
 
 
 def _copy(stored: Version) -> Version:
